@@ -1,0 +1,112 @@
+// Directories: binary-search lookup and position-stable readdir over sorted entry blocks.
+// SPDX-License-Identifier: BSD-2-Clause
+#include "fs.h"
+
+using namespace bakefs;
+
+namespace {
+
+struct Entry {
+  bakefs_ino ino;
+  uint32_t type;
+  const uint8_t* name;
+  uint32_t length;
+};
+
+// A directory's entry block, checked against the heap.
+struct DirView {
+  uint64_t base;   // heap offset of the block
+  uint64_t size;   // bytes of the block
+  uint32_t count;  // entries
+};
+
+Result<DirView> open_dir(bakefs_fs& fs, const InodeInfo& dir) {
+  if (!dir.is_dir()) return Error::kNotDirectory;
+  if (!fs.heap.contains(dir.data, dir.size)) return Error::kCorrupt;
+  return DirView{dir.data, dir.size, dir.aux0};
+}
+
+Result<Entry> entry_at(bakefs_fs& fs, const DirView& dir, uint32_t index) {
+  auto e = BAKEFS_TRY(
+      fs.meta_load<fmt::DirEntry>(fs.heap, dir.base + uint64_t{index} * sizeof(fmt::DirEntry)));
+  uint32_t name_offset = e.name_offset.load();
+  uint32_t length = e.name_length.load();
+  if (length == 0 || length > fmt::kMaxNameLength || !fits(name_offset, length, dir.size)) {
+    return Error::kCorrupt;
+  }
+  const uint8_t* name = BAKEFS_TRY(fs.meta_bytes(fs.heap, dir.base + name_offset, length));
+  return Entry{e.ino.load(), e.type, name, length};
+}
+
+int compare_names(const uint8_t* a, size_t a_length, const char* b, size_t b_length) {
+  int c = compare_bytes(a, b, min_of(a_length, b_length));
+  if (c != 0) return c;
+  return a_length < b_length ? -1 : (a_length > b_length ? 1 : 0);
+}
+
+Result<bakefs_ino> lookup(bakefs_fs& fs, bakefs_ino dir_ino, const char* name, size_t length) {
+  InodeInfo dir = BAKEFS_TRY(fs.load_inode(dir_ino));
+  DirView view = BAKEFS_TRY(open_dir(fs, dir));
+  if (length == 1 && name[0] == '.') return dir_ino;
+  if (length == 2 && name[0] == '.' && name[1] == '.') return bakefs_ino{dir.aux1};
+  if (length == 0 || length > fmt::kMaxNameLength) return Error::kNotFound;
+  uint32_t low = 0, high = view.count;
+  while (low < high) {
+    uint32_t mid = low + (high - low) / 2;
+    Entry e = BAKEFS_TRY(entry_at(fs, view, mid));
+    int c = compare_names(e.name, e.length, name, length);
+    if (c < 0) {
+      low = mid + 1;
+    } else if (c > 0) {
+      high = mid;
+    } else {
+      // The child must agree with its entry, and a subdirectory must name this directory as
+      // its parent: then no chain of lookups can loop, whatever the image says.
+      if (e.ino == dir_ino) return Error::kCorrupt;
+      InodeInfo child = BAKEFS_TRY(fs.load_inode(e.ino));
+      if (e.type != static_cast<uint32_t>(child.mode >> 12)) return Error::kCorrupt;
+      if (child.is_dir() && child.aux1 != dir_ino) return Error::kCorrupt;
+      return e.ino;
+    }
+  }
+  return Error::kNotFound;
+}
+
+Status readdir(bakefs_fs& fs, bakefs_ino dir_ino, uint64_t pos, bakefs_dirent_fn emit, void* ctx) {
+  InodeInfo dir = BAKEFS_TRY(fs.load_inode(dir_ino));
+  DirView view = BAKEFS_TRY(open_dir(fs, dir));
+  if (pos == 0) {
+    if (emit(ctx, ".", 1, dir_ino, fmt::kTypeDir >> 12, 0, 1) != 0) return {};
+    pos = 1;
+  }
+  if (pos == 1) {
+    if (emit(ctx, "..", 2, dir.aux1, fmt::kTypeDir >> 12, 1, 2) != 0) return {};
+    pos = 2;
+  }
+  for (uint64_t index = pos - 2; index < view.count; ++index) {
+    Entry e = BAKEFS_TRY(entry_at(fs, view, static_cast<uint32_t>(index)));
+    if (e.ino == 0 || e.ino > fs.inode_count) return Error::kCorrupt;
+    if (emit(ctx, reinterpret_cast<const char*>(e.name), e.length, e.ino, e.type, index + 2,
+             index + 3) != 0) {
+      return {};
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+extern "C" int bakefs_lookup(bakefs_fs* fs, bakefs_ino dir, const char* name, size_t length,
+                             bakefs_ino* out) {
+  if (fs == nullptr || out == nullptr || (name == nullptr && length != 0)) return BAKEFS_EINVAL;
+  auto r = lookup(*fs, dir, name, length);
+  if (!r) return static_cast<int>(r.error());
+  *out = r.value();
+  return BAKEFS_OK;
+}
+
+extern "C" int bakefs_readdir(bakefs_fs* fs, bakefs_ino dir, uint64_t pos, bakefs_dirent_fn emit,
+                              void* ctx) {
+  if (fs == nullptr || emit == nullptr) return BAKEFS_EINVAL;
+  return to_status(readdir(*fs, dir, pos, emit, ctx));
+}

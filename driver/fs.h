@@ -1,0 +1,109 @@
+// The mounted file system: geometry from the superblock, bounds-checked and checksummed access
+// to metadata, and the operations behind the C ABI.
+// SPDX-License-Identifier: BSD-2-Clause
+#ifndef BAKEFS_DRIVER_FS_H
+#define BAKEFS_DRIVER_FS_H
+
+#include <bakefs/bakefs.h>
+#include <bakefs/format.h>
+
+#include "cache.h"
+#include "checksum.h"
+#include "platform.h"
+#include "result.h"
+
+namespace bakefs {
+
+namespace fmt = ::bakefs::format;
+
+// An extent of the image, validated at mount to lie inside it.
+struct Range {
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  bool contains(uint64_t off, uint64_t len) const { return fits(off, len, size); }
+};
+
+// A decoded inode; every field as stored, checked for sanity by load_inode().
+struct InodeInfo {
+  bakefs_ino ino;
+  uint16_t mode;
+  uint16_t flags;
+  uint32_t nlink, uid, gid;
+  uint64_t size;
+  int64_t mtime_sec;
+  uint32_t mtime_nsec;
+  uint32_t holes;
+  uint64_t xattr_ref;
+  uint64_t data;
+  uint32_t aux0, aux1;
+
+  uint16_t type() const { return mode & fmt::kTypeMask; }
+  bool is_dir() const { return type() == fmt::kTypeDir; }
+};
+
+struct BlockInfo {
+  uint64_t offset;
+  uint32_t stored_size;
+  uint32_t raw_size;
+  uint64_t checksum;
+  bool raw() const { return stored_size == raw_size; }
+};
+
+// Where a file offset lives: a block (or a hole) and the offset inside it.
+struct Placement {
+  uint32_t block_id;   // fmt::kHoleBlock for a hole
+  uint32_t in_block;   // offset of the file byte inside the block's raw bytes
+  uint32_t available;  // file bytes from there to the end of what this block holds for the file
+  uint32_t raw_size;   // expected raw size of the block
+};
+
+}  // namespace bakefs
+
+struct bakefs_fs {
+  explicit bakefs_fs(const bakefs_platform& callbacks) : platform(callbacks) {}
+
+  bakefs::Platform platform;
+  const uint8_t* image = nullptr;
+  uint64_t image_size = 0;
+  uint32_t block_log = 0;
+  uint32_t block_size = 0;
+  uint32_t unit_log = 0;
+  uint32_t inode_count = 0;
+  uint32_t block_count = 0;
+  uint32_t unit_count = 0;
+  bool verify = true;
+  bakefs::Range data, meta, inodes, blocks, heap, checksums;
+  bakefs::VerifiedSet verified_units;
+  bakefs::VerifiedSet verified_blocks;
+  bakefs::Decompressors decompressors;
+  bakefs::BlockCache cache;
+  bakefs_fsstat stats = {};
+
+  // Metadata bytes [offset, offset + length) of `range` (offset relative to the range), after
+  // their units passed the checksum. The pointer is into the image; copy before decoding.
+  bakefs::Result<const uint8_t*> meta_bytes(const bakefs::Range& range, uint64_t offset,
+                                            uint64_t length);
+  template <typename T>
+  bakefs::Result<T> meta_load(const bakefs::Range& range, uint64_t offset) {
+    const uint8_t* p = BAKEFS_TRY(meta_bytes(range, offset, sizeof(T)));
+    T value;
+    bakefs::copy_bytes(&value, p, sizeof(T));
+    return value;
+  }
+
+  bakefs::Status verify_unit(uint32_t unit, bool force);
+  bakefs::Status verify_block(uint32_t id, const bakefs::BlockInfo& block, bool force);
+  bakefs::Result<bakefs::InodeInfo> load_inode(bakefs_ino ino);
+  bakefs::Result<bakefs::BlockInfo> load_block(uint32_t id);
+  bakefs::Result<bakefs::Placement> place(const bakefs::InodeInfo& inode, uint64_t offset);
+  // The block a placement points into, checked to hold what the placement expects.
+  bakefs::Result<bakefs::BlockInfo> placed_block(const bakefs::Placement& where);
+  bakefs::Status read_block(uint32_t id, const bakefs::Placement& where, uint8_t* dst,
+                            uint32_t length);
+  bakefs::Status decompress(const bakefs::BlockInfo& block, uint8_t* dst);
+  void report(int level, const bakefs::Message& message) const {
+    platform.log(level, message.c_str());
+  }
+};
+
+#endif  // BAKEFS_DRIVER_FS_H

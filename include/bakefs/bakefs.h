@@ -1,0 +1,150 @@
+/* bakefs driver core: the C ABI that kernel glue and host code call.
+ *
+ * The core reads an image in place from (pointer, length). It never allocates on its own:
+ * memory, locks and logging come from the bakefs_platform given at mount. All calls are safe
+ * from many threads at once on one mounted file system. Image damage is reported as
+ * BAKEFS_ECORRUPT or BAKEFS_ECHECKSUM, never by a crash or by wrong bytes.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef BAKEFS_BAKEFS_H
+#define BAKEFS_BAKEFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Results. 0 is success; map the rest to errno at the platform edge (bakefs/errno.h). */
+typedef enum bakefs_status {
+  BAKEFS_OK = 0,
+  BAKEFS_ENOENT = 1,     /* no such name */
+  BAKEFS_ENOTDIR = 2,    /* not a directory */
+  BAKEFS_EISDIR = 3,     /* is a directory */
+  BAKEFS_EINVAL = 4,     /* bad argument: inode number, offset, name */
+  BAKEFS_ENOMEM = 5,     /* the platform allocator failed */
+  BAKEFS_ERANGE = 6,     /* buffer too small; the needed size is returned */
+  BAKEFS_ENODATA = 7,    /* no such extended attribute */
+  BAKEFS_ENOTSUP = 8,    /* unknown format version or feature; or map of non-raw data */
+  BAKEFS_ECORRUPT = 9,   /* the image breaks a structural rule */
+  BAKEFS_ECHECKSUM = 10, /* a checksum does not match: the bytes are damaged */
+  BAKEFS_ENOTLNK = 11,   /* not a symbolic link */
+} bakefs_status;
+
+/* Short English text for a status; never NULL. */
+const char* bakefs_strerror(int status);
+
+typedef uint32_t bakefs_ino;
+#define BAKEFS_ROOT_INO 1u
+
+/* What the core needs from its host. All functions are required except log. */
+struct bakefs_platform {
+  void* ctx; /* passed back to every callback */
+  /* size bytes aligned to align (a power of two <= 64); NULL on failure. */
+  void* (*alloc)(void* ctx, size_t size, size_t align);
+  /* free gets back the size given to alloc (kernels want it). */
+  void (*free)(void* ctx, void* ptr, size_t size);
+  /* A sleeping mutual exclusion lock. */
+  void* (*lock_create)(void* ctx);
+  void (*lock_destroy)(void* ctx, void* lock);
+  void (*lock)(void* ctx, void* lock);
+  void (*unlock)(void* ctx, void* lock);
+  /* One line, no newline; level 0 error, 1 warning, 2 info. May be NULL. */
+  void (*log)(void* ctx, int level, const char* message);
+};
+
+/* Mount tuning; zero fields take the defaults. Memory use is fixed at mount:
+ * cache_bytes + decompressors * (zstd context) + verify_slots * 8 + a few KiB. */
+struct bakefs_mount_options {
+  size_t cache_bytes;     /* decompressed block cache; default 8 MiB, at least one block */
+  uint32_t decompressors; /* zstd contexts, i.e. concurrent decompressions; default 4 */
+  uint32_t verify_slots;  /* record of verified units (a power of two); default 4096 */
+  uint32_t flags;         /* BAKEFS_MOUNT_* */
+};
+#define BAKEFS_MOUNT_NO_VERIFY                              \
+  1u /* trust the image: skip lazy checksum checks (not the \
+        superblock's) */
+
+typedef struct bakefs_fs bakefs_fs;
+
+/* Mount the image at [image, image + length). The bytes must stay valid and unchanged until
+ * bakefs_unmount. O(1): checks the superblock and table bounds, scans nothing. */
+int bakefs_mount(const void* image, size_t length, const struct bakefs_platform* platform,
+                 const struct bakefs_mount_options* options, bakefs_fs** out);
+void bakefs_unmount(bakefs_fs* fs);
+
+struct bakefs_fsstat {
+  uint32_t block_size; /* data block size of the image */
+  uint32_t name_max;   /* longest name */
+  uint64_t image_size; /* bytes */
+  uint64_t inode_count;
+  uint64_t block_count;  /* stored blocks */
+  uint64_t file_bytes;   /* sum of regular file sizes */
+  uint64_t stored_bytes; /* bytes of stored blocks */
+  uint32_t version_major, version_minor;
+  uint32_t feature_compat, feature_incompat;
+  int64_t build_time_sec;
+  uint32_t build_time_nsec;
+};
+int bakefs_statfs(bakefs_fs* fs, struct bakefs_fsstat* out);
+
+struct bakefs_attr {
+  bakefs_ino ino;
+  uint32_t mode; /* S_IFMT type bits | permissions; POSIX values */
+  uint32_t nlink;
+  uint32_t uid, gid;
+  uint64_t size;
+  uint64_t blocks;   /* 512-byte units of image space the file's data stores on its own */
+  int64_t mtime_sec; /* also atime and ctime */
+  uint32_t mtime_nsec;
+  uint32_t rdev_major, rdev_minor;
+  uint32_t block_size; /* preferred I/O size */
+};
+int bakefs_getattr(bakefs_fs* fs, bakefs_ino ino, struct bakefs_attr* out);
+
+/* Look name (length bytes, no NUL needed) up in directory dir. "." and ".." work. */
+int bakefs_lookup(bakefs_fs* fs, bakefs_ino dir, const char* name, size_t length, bakefs_ino* out);
+
+/* readdir: calls emit for each entry from position pos on, "." at 0 and ".." at 1, in name
+ * order after that. next is the position of the entry after this one. emit returns nonzero
+ * to stop (for example when the caller's buffer is full); the entry it stopped on is not
+ * consumed: resume from its pos. */
+typedef int (*bakefs_dirent_fn)(void* ctx, const char* name, size_t length, bakefs_ino ino,
+                                uint32_t type, uint64_t pos, uint64_t next);
+int bakefs_readdir(bakefs_fs* fs, bakefs_ino dir, uint64_t pos, bakefs_dirent_fn emit, void* ctx);
+
+/* Read up to length bytes at offset into buf; *done gets the count (short only at EOF). */
+int bakefs_read(bakefs_fs* fs, bakefs_ino ino, uint64_t offset, void* buf, size_t length,
+                size_t* done);
+
+/* Zero-copy: if the bytes at offset are stored raw, *data points into the image and *length
+ * says how many bytes from there belong to the file (up to the end of the block). The block's
+ * checksum is checked first. BAKEFS_ENOTSUP when the bytes are compressed or a hole: use
+ * bakefs_read. At or past EOF: BAKEFS_OK with *length 0. */
+int bakefs_map(bakefs_fs* fs, bakefs_ino ino, uint64_t offset, const void** data, size_t* length);
+
+/* Copy the symlink target into buf (not NUL-terminated); *length gets its full length.
+ * BAKEFS_ERANGE if size is too small. */
+int bakefs_readlink(bakefs_fs* fs, bakefs_ino ino, char* buf, size_t size, size_t* length);
+
+/* Extended attributes, with full names ("user.x"). listxattr writes NUL-terminated names back
+ * to back. Both set *needed to the full size and return BAKEFS_ERANGE when size is too small;
+ * a size of 0 just asks for the size. */
+int bakefs_listxattr(bakefs_fs* fs, bakefs_ino ino, char* buf, size_t size, size_t* needed);
+int bakefs_getxattr(bakefs_fs* fs, bakefs_ino ino, const char* name, void* buf, size_t size,
+                    size_t* needed);
+
+/* Full check on demand: every metadata unit, every stored block (decompressed too) and the
+ * layout rules that mount does not check. report, if not NULL, gets one line per problem.
+ * Returns BAKEFS_OK only when the image is sound; stops after max_problems problems
+ * (0: no limit). */
+typedef void (*bakefs_report_fn)(void* ctx, const char* message);
+int bakefs_check(bakefs_fs* fs, bakefs_report_fn report, void* ctx, uint32_t max_problems);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BAKEFS_BAKEFS_H */

@@ -1,0 +1,142 @@
+// A thin C++ API over the driver core's C ABI, for host code (mkimage, tools, tests).
+// Header-only; the freestanding core never includes it. Calls return bakefs_status codes.
+// SPDX-License-Identifier: BSD-2-Clause
+#ifndef BAKEFS_BAKEFS_HPP
+#define BAKEFS_BAKEFS_HPP
+
+#include <bakefs/bakefs.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace bakefs {
+
+struct Dirent {
+  std::string name;
+  bakefs_ino ino;
+  uint32_t type;  // DT_* value (mode >> 12)
+  uint64_t pos;
+};
+
+// A mounted image; unmounts when destroyed. Thread-safe like the core.
+class FileSystem {
+ public:
+  FileSystem() = default;
+  ~FileSystem() { reset(); }
+  FileSystem(FileSystem&& other) noexcept : fs_(std::exchange(other.fs_, nullptr)) {}
+  FileSystem& operator=(FileSystem&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fs_ = std::exchange(other.fs_, nullptr);
+    }
+    return *this;
+  }
+  FileSystem(const FileSystem&) = delete;
+  FileSystem& operator=(const FileSystem&) = delete;
+
+  int mount(const void* image, size_t length, const bakefs_platform& platform,
+            const bakefs_mount_options* options = nullptr) {
+    reset();
+    return bakefs_mount(image, length, &platform, options, &fs_);
+  }
+  void reset() {
+    if (fs_ != nullptr) bakefs_unmount(std::exchange(fs_, nullptr));
+  }
+  bakefs_fs* get() const { return fs_; }
+  explicit operator bool() const { return fs_ != nullptr; }
+
+  int statfs(bakefs_fsstat& out) const { return bakefs_statfs(fs_, &out); }
+  int getattr(bakefs_ino ino, bakefs_attr& out) const { return bakefs_getattr(fs_, ino, &out); }
+  int lookup(bakefs_ino dir, std::string_view name, bakefs_ino& out) const {
+    return bakefs_lookup(fs_, dir, name.data(), name.size(), &out);
+  }
+
+  // Resolves a '/'-separated path from the root without following symlinks ("" and "/" are
+  // the root).
+  int resolve(std::string_view path, bakefs_ino& out) const {
+    bakefs_ino ino = BAKEFS_ROOT_INO;
+    while (!path.empty()) {
+      size_t slash = path.find('/');
+      std::string_view part = path.substr(0, slash);
+      path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+      if (part.empty()) continue;
+      if (int s = lookup(ino, part, ino); s != BAKEFS_OK) return s;
+    }
+    out = ino;
+    return BAKEFS_OK;
+  }
+
+  // All entries but "." and "..".
+  int readdir(bakefs_ino dir, std::vector<Dirent>& out) const {
+    out.clear();
+    auto emit = [](void* ctx, const char* name, size_t length, bakefs_ino ino, uint32_t type,
+                   uint64_t pos, uint64_t) -> int {
+      if (pos >= 2)
+        static_cast<std::vector<Dirent>*>(ctx)->push_back(
+            {std::string(name, length), ino, type, pos});
+      return 0;
+    };
+    return bakefs_readdir(fs_, dir, 2, emit, &out);
+  }
+
+  int read(bakefs_ino ino, uint64_t offset, void* buf, size_t length, size_t& done) const {
+    return bakefs_read(fs_, ino, offset, buf, length, &done);
+  }
+  int read_all(bakefs_ino ino, std::string& out) const {
+    bakefs_attr attr;
+    if (int s = getattr(ino, attr); s != BAKEFS_OK) return s;
+    out.resize(attr.size);
+    size_t done = 0;
+    int s = read(ino, 0, out.data(), out.size(), done);
+    out.resize(done);
+    return s;
+  }
+  int readlink(bakefs_ino ino, std::string& out) const {
+    size_t length = 0;
+    int s = bakefs_readlink(fs_, ino, nullptr, 0, &length);
+    if (s != BAKEFS_ERANGE && s != BAKEFS_OK) return s;
+    out.resize(length);
+    return bakefs_readlink(fs_, ino, out.data(), out.size(), &length);
+  }
+  int listxattr(bakefs_ino ino, std::vector<std::string>& out) const {
+    out.clear();
+    size_t needed = 0;
+    if (int s = bakefs_listxattr(fs_, ino, nullptr, 0, &needed); s != BAKEFS_OK) return s;
+    std::string names(needed, '\0');
+    if (int s = bakefs_listxattr(fs_, ino, names.data(), names.size(), &needed); s != BAKEFS_OK) {
+      return s;
+    }
+    for (size_t pos = 0; pos < names.size();) {
+      size_t end = names.find('\0', pos);
+      out.push_back(names.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    return BAKEFS_OK;
+  }
+  int getxattr(bakefs_ino ino, const std::string& name, std::string& out) const {
+    size_t needed = 0;
+    if (int s = bakefs_getxattr(fs_, ino, name.c_str(), nullptr, 0, &needed); s != BAKEFS_OK) {
+      return s;
+    }
+    out.resize(needed);
+    if (needed == 0) return BAKEFS_OK;
+    return bakefs_getxattr(fs_, ino, name.c_str(), out.data(), out.size(), &needed);
+  }
+  // Full check; problems get one line each.
+  int check(std::vector<std::string>& problems, uint32_t max_problems = 0) const {
+    auto report = [](void* ctx, const char* message) {
+      static_cast<std::vector<std::string>*>(ctx)->emplace_back(message);
+    };
+    return bakefs_check(fs_, report, &problems, max_problems);
+  }
+
+ private:
+  bakefs_fs* fs_ = nullptr;
+};
+
+}  // namespace bakefs
+
+#endif  // BAKEFS_BAKEFS_HPP

@@ -1,0 +1,45 @@
+/* Mapping bakefs_status codes to the host's errno values, for platform glue.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef BAKEFS_ERRNO_H
+#define BAKEFS_ERRNO_H
+
+#include <bakefs/bakefs.h>
+#include <errno.h>
+
+/* Damage (corrupt structure or bad checksum) is EIO: the bytes cannot be trusted. */
+static inline int bakefs_to_errno(int status) {
+  switch (status) {
+    case BAKEFS_OK:
+      return 0;
+    case BAKEFS_ENOENT:
+      return ENOENT;
+    case BAKEFS_ENOTDIR:
+      return ENOTDIR;
+    case BAKEFS_EISDIR:
+      return EISDIR;
+    case BAKEFS_EINVAL:
+      return EINVAL;
+    case BAKEFS_ENOMEM:
+      return ENOMEM;
+    case BAKEFS_ERANGE:
+      return ERANGE;
+#ifdef ENOATTR
+    case BAKEFS_ENODATA:
+      return ENOATTR;
+#else
+    case BAKEFS_ENODATA:
+      return ENODATA;
+#endif
+    case BAKEFS_ENOTSUP:
+      return ENOTSUP;
+    case BAKEFS_ENOTLNK:
+      return EINVAL;
+    case BAKEFS_ECORRUPT:
+    case BAKEFS_ECHECKSUM:
+    default:
+      return EIO;
+  }
+}
+
+#endif /* BAKEFS_ERRNO_H */

@@ -1,0 +1,205 @@
+/* bakefs on-disk format: the single source of truth shared by the driver, mkimage and tests.
+ *
+ * Every multi-byte field is little-endian and stored as a byte array (le16/le32/le64), so the
+ * structs have alignment 1, no padding and the same layout on every host. Never cast image
+ * bytes to these structs in the driver: copy them into a local first (see driver/reader.h).
+ * docs/FORMAT.md explains the format in prose; this header pins every byte.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef BAKEFS_FORMAT_H
+#define BAKEFS_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+namespace bakefs::format {
+
+/* Little-endian integer of N bytes, stored as bytes. Loads and stores compile to one move on
+ * little-endian hosts. */
+template <typename T>
+struct LittleEndian {
+  uint8_t bytes[sizeof(T)];
+
+  constexpr T load() const {
+    T value = 0;
+    for (size_t i = 0; i < sizeof(T); ++i)
+      value |= static_cast<T>(static_cast<T>(bytes[i]) << (8 * i));
+    return value;
+  }
+  constexpr void store(T value) {
+    for (size_t i = 0; i < sizeof(T); ++i) bytes[i] = static_cast<uint8_t>(value >> (8 * i));
+  }
+};
+using le16 = LittleEndian<uint16_t>;
+using le32 = LittleEndian<uint32_t>;
+using le64 = LittleEndian<uint64_t>;
+static_assert(sizeof(le16) == 2 && sizeof(le32) == 4 && sizeof(le64) == 8);
+static_assert(alignof(le64) == 1);
+
+/* ---- Constants ------------------------------------------------------------------------ */
+
+/* "\x89BAKEFS\n": a high byte and a newline catch 7-bit and text-mode transfers (as PNG's). */
+inline constexpr uint8_t kMagic[8] = {0x89, 'B', 'A', 'K', 'E', 'F', 'S', '\n'};
+inline constexpr uint16_t kVersionMajor = 1; /* a reader refuses another major version */
+inline constexpr uint16_t kVersionMinor = 0; /* additions a 1.0 reader can ignore */
+
+inline constexpr uint32_t kSuperblockSize = 256;
+inline constexpr uint32_t kMinBlockLog = 12; /* 4 KiB */
+inline constexpr uint32_t kMaxBlockLog = 20; /* 1 MiB */
+inline constexpr uint32_t kMinUnitLog = 9;   /* metadata checksum unit: 512 B .. */
+inline constexpr uint32_t kMaxUnitLog = 20;  /* .. 1 MiB */
+inline constexpr uint32_t kMaxNameLength = 255;
+inline constexpr uint32_t kRootIno = 1; /* inode numbers start at 1; 0 is never valid */
+
+/* Feature masks. A reader mounts an image only if it knows every incompat bit; unknown compat
+ * bits are ignored. */
+inline constexpr uint32_t kIncompatZstd = 1u << 0; /* some blocks are zstd frames */
+inline constexpr uint32_t kIncompatSupported = kIncompatZstd;
+inline constexpr uint32_t kCompatSupported = 0;
+
+/* Block ids are indexes into the block table; this one marks a hole (all-zero block). */
+inline constexpr uint32_t kHoleBlock = 0xffffffffu;
+
+/* File types: the S_IFMT bits of the mode, which are the same on Linux, NetBSD and POSIX.
+ * mode >> 12 is also the DT_* value of readdir. */
+inline constexpr uint16_t kTypeMask = 0170000;
+inline constexpr uint16_t kTypeFifo = 0010000;
+inline constexpr uint16_t kTypeChar = 0020000;
+inline constexpr uint16_t kTypeDir = 0040000;
+inline constexpr uint16_t kTypeBlock = 0060000;
+inline constexpr uint16_t kTypeRegular = 0100000;
+inline constexpr uint16_t kTypeSymlink = 0120000;
+inline constexpr uint16_t kTypeSocket = 0140000;
+inline constexpr uint16_t kPermMask = 07777; /* permissions with setuid, setgid, sticky */
+
+/* Checksums are XXH3-64 with a seed that names the unit, so a unit copied to the wrong place
+ * fails its check too. */
+inline constexpr uint64_t kSeedSuperblock = 0x62616b6566732d73ull; /* "bakefs-s" */
+inline constexpr uint64_t kSeedMetaUnit = 0x6d00000000000000ull;   /* + unit index */
+inline constexpr uint64_t kSeedBlock = 0x6200000000000000ull;      /* + block id */
+
+/* ---- Superblock: 256 bytes at image offset 0 -------------------------------------------- */
+
+/* A region of the image: [offset, offset + size). */
+struct Extent {
+  le64 offset; /* 0: bytes from the image start */
+  le64 size;   /* 8: bytes */
+};
+static_assert(sizeof(Extent) == 16);
+
+struct Superblock {
+  uint8_t magic[8];      /*   0: kMagic */
+  le16 version_major;    /*   8: kVersionMajor */
+  le16 version_minor;    /*  10: kVersionMinor */
+  le32 superblock_size;  /*  12: kSuperblockSize */
+  le32 feature_compat;   /*  16: bits a reader may ignore */
+  le32 feature_incompat; /*  20: bits a reader must know */
+  uint8_t block_log;     /*  24: data block size = 1 << block_log, kMinBlockLog..kMaxBlockLog */
+  uint8_t unit_log;      /*  25: metadata checksum unit = 1 << unit_log */
+  uint8_t reserved0[2];  /*  26: zero */
+  le32 inode_count;      /*  28: inodes 1..inode_count, root is kRootIno */
+  le64 image_size;       /*  32: bytes; the image is exactly this long */
+  le64 build_time_sec;   /*  40: seconds since the epoch (signed) */
+  le32 build_time_nsec;  /*  48: nanoseconds, < 1e9 */
+  le32 block_count;      /*  52: entries in the block table */
+  Extent data;           /*  56: stored blocks, right after the superblock */
+  Extent meta;           /*  72: metadata region: inodes, blocks and heap tables, checksummed */
+  Extent inodes;         /*  88: inode table, inside meta, inode_count * sizeof(Inode) */
+  Extent blocks;         /* 104: block table, inside meta, block_count * sizeof(BlockEntry) */
+  Extent heap;           /* 120: heap of variable-sized metadata, inside meta */
+  Extent checksums;      /* 136: one le64 per metadata unit, after meta */
+  le64 file_bytes;       /* 152: sum of regular file sizes (each inode once), for statistics */
+  le64 stored_bytes;     /* 160: bytes of stored blocks in data, for statistics */
+  uint8_t reserved1[80]; /* 168: zero */
+  le64 checksum;         /* 248: XXH3-64 of bytes 0..247, seed kSeedSuperblock */
+};
+static_assert(sizeof(Superblock) == kSuperblockSize);
+static_assert(offsetof(Superblock, checksum) == kSuperblockSize - 8);
+
+/* ---- Inode table: fixed 64-byte records, inode n at inodes.offset + (n - 1) * 64 ---------- */
+
+inline constexpr uint16_t kInodeHasXattrs = 1u << 0; /* xattr_ref points at an XattrSet */
+inline constexpr uint16_t kInodeHasTail = 1u << 1;   /* regular file: the tail is in a fragment */
+inline constexpr uint16_t kInodeFlagsKnown = kInodeHasXattrs | kInodeHasTail;
+
+struct Inode {
+  le16 mode;       /*  0: type (kType*) | permissions (kPermMask) */
+  le16 flags;      /*  2: kInode* */
+  le32 nlink;      /*  4: links; directories count "." and each subdirectory's ".." */
+  le32 uid;        /*  8 */
+  le32 gid;        /* 12 */
+  le64 size;       /* 16: regular: bytes; directory: bytes of its DirEntry block; symlink: target
+                    *     length */
+  le64 mtime_sec;  /* 24: signed seconds since the epoch; atime and ctime report it too */
+  le32 mtime_nsec; /* 32: < 1e9 */
+  le32 holes;      /* 36: regular: hole entries in the block list (for st_blocks); else 0 */
+  le64 xattr_ref;  /* 40: heap offset of an XattrSet when kInodeHasXattrs, else 0 */
+  le64 data;       /* 48: regular: heap offset of its block list; directory: heap offset of its
+                    *     entry block; symlink: heap offset of the target; otherwise 0 */
+  le32 aux0;       /* 56: regular with tail: fragment block id; directory: entry count;
+                    *     device: major; otherwise 0 */
+  le32 aux1;       /* 60: regular with tail: byte offset of the tail in the fragment block;
+                    *     directory: parent inode (the root's is itself); device: minor */
+};
+static_assert(sizeof(Inode) == 64);
+
+/* A regular file of `size` bytes with block size B has size / B full blocks. The remaining
+ * size % B bytes (the tail) are either bytes [aux1, aux1 + size % B) of fragment block aux0
+ * (kInodeHasTail) or one more, short, block in the block list. The block list is an array of
+ * le32 block ids in the heap (4-byte aligned), one per block, kHoleBlock for a hole. */
+
+/* ---- Block table: one 24-byte entry per stored block ------------------------------------ */
+
+/* Stored blocks lie in the data extent in block id order, back to back: block 0 starts at
+ * data.offset, block i + 1 where block i ends, and the last ends at the end of data. A full
+ * check verifies this, so no byte of the data extent is outside a checksummed block. */
+
+struct BlockEntry {
+  le64 offset;      /*  0: image offset of the stored bytes, inside data */
+  le32 stored_size; /*  8: bytes stored; == raw_size means stored raw, < raw_size a zstd frame */
+  le32 raw_size;    /* 12: bytes after decompression, 1 .. block size */
+  le64 checksum;    /* 16: XXH3-64 of the stored bytes, seed kSeedBlock + block id */
+};
+static_assert(sizeof(BlockEntry) == 24);
+
+/* ---- Directories: an entry block in the heap --------------------------------------------- */
+
+/* entry_count DirEntry records sorted by name (bytewise, as memcmp; a prefix sorts first), then
+ * the names. Lookup is a binary search over the records; readdir position p >= 2 is record
+ * p - 2 (0 and 1 are "." and ".."). */
+struct DirEntry {
+  le32 ino;         /* 0: inode number */
+  le32 name_offset; /* 4: bytes from the start of the entry block */
+  le16 name_length; /* 8: 1 .. kMaxNameLength, no '/' and no NUL */
+  uint8_t type;     /* 10: mode >> 12 of the inode (the DT_* value) */
+  uint8_t reserved; /* 11: zero */
+};
+static_assert(sizeof(DirEntry) == 12);
+
+/* ---- Extended attributes: an XattrSet in the heap ---------------------------------------- */
+
+/* Full names with their namespace ("user.mime_type", "security.selinux"), sorted by name. */
+struct XattrSet {
+  le32 count; /* 0: entries */
+  le32 size;  /* 4: bytes of the set, this header included */
+};
+struct XattrEntry {
+  le16 name_length;  /* 0: 1 .. 255 */
+  le16 reserved;     /* 2: zero */
+  le32 value_length; /* 4: bytes, may be 0 */
+  /* followed by the name, then the value */
+};
+static_assert(sizeof(XattrSet) == 8 && sizeof(XattrEntry) == 8);
+
+/* ---- Image layout ----------------------------------------------------------------------- */
+/* [Superblock][data: stored blocks][meta: inodes | blocks | heap][checksums]
+ * meta is covered by one checksum per unit of 1 << unit_log bytes (the last may be short);
+ * checksum i is XXH3-64 of unit i with seed kSeedMetaUnit + i. Every byte of the image belongs
+ * to exactly one checksummed part, so any single flipped byte is detected. */
+
+}  // namespace bakefs::format
+#endif /* __cplusplus */
+
+#endif /* BAKEFS_FORMAT_H */

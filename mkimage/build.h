@@ -1,0 +1,47 @@
+// The mkimage library: build a bakefs image from a tree.
+// SPDX-License-Identifier: BSD-2-Clause
+#ifndef BAKEFS_MKIMAGE_BUILD_H
+#define BAKEFS_MKIMAGE_BUILD_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "tree.h"
+
+namespace bakefs::build {
+
+struct Options {
+  uint32_t block_log = 17;  // 128 KiB blocks
+  int level = 19;           // zstd level, 1..22
+  unsigned threads = 0;     // compression threads; 0: all cores
+  bool fragments = true;    // pack tails and small files together
+  bool dedup = true;        // store identical blocks and tails once
+  uint32_t unit_log = 12;   // metadata checksum unit: 4 KiB
+  // The image's build time; by default the newest mtime in the tree, so that the same input
+  // gives the same bytes.
+  std::optional<int64_t> build_time;
+};
+
+struct Stats {
+  uint64_t inodes = 0, directories = 0, files = 0, symlinks = 0, specials = 0;
+  uint64_t file_bytes = 0;     // sum of regular file sizes (each inode once)
+  uint64_t blocks_stored = 0;  // stored blocks, fragments included
+  uint64_t blocks_raw = 0;     // of those, stored uncompressed
+  uint64_t fragment_blocks = 0;
+  uint64_t data_bytes = 0;    // bytes of stored blocks
+  uint64_t dedup_blocks = 0;  // blocks and tails found identical to earlier ones
+  uint64_t dedup_bytes = 0;   // their raw bytes
+  uint64_t hole_blocks = 0;
+  uint64_t metadata_bytes = 0;  // inode table, block table, heap, checksums
+  uint64_t image_bytes = 0;
+  unsigned threads = 0;
+};
+
+// Writes the image of `tree` to `output` (through a temporary file renamed into place).
+// Throws Error naming the path and the cause; then no output file is left behind.
+Stats write_image(const Tree& tree, const Options& options, const std::string& output);
+
+}  // namespace bakefs::build
+
+#endif  // BAKEFS_MKIMAGE_BUILD_H

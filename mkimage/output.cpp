@@ -1,0 +1,96 @@
+// OutputFile: temporary file, buffered appends, fsync and an atomic rename.
+// SPDX-License-Identifier: BSD-2-Clause
+#include "output.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "tree.h"
+
+namespace bakefs::build {
+namespace {
+constexpr size_t kBufferSize = 1u << 20;
+}
+
+OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
+  size_t slash = path_.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : path_.substr(0, slash + 1);
+  std::string base = slash == std::string::npos ? path_ : path_.substr(slash + 1);
+  if (base.empty()) throw Error(path_ + ": output is a directory name");
+  temp_path_ = dir + "." + base + ".tmp.XXXXXX";
+  fd_ = mkostemp(temp_path_.data(), O_CLOEXEC);
+  if (fd_ < 0) throw_errno(path_, "cannot create output file", errno);
+  // mkstemp makes 0600; an image is an ordinary file: 0666 less the umask.
+  mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd_, 0666 & ~mask);
+  buffer_.reserve(kBufferSize);
+}
+
+OutputFile::~OutputFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(temp_path_.c_str());
+}
+
+void OutputFile::fail(const std::string& what, int error) {
+  throw_errno(path_, what, error);
+}
+
+void OutputFile::flush() {
+  const uint8_t* p = buffer_.data();
+  size_t left = buffer_.size();
+  uint64_t offset = size_ - left;
+  while (left > 0) {
+    ssize_t n = pwrite(fd_, p, left, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write image", errno);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  buffer_.clear();
+}
+
+void OutputFile::append(const void* data, size_t size) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  size_ += size;
+  if (buffer_.size() + size > kBufferSize) flush();
+  if (size >= kBufferSize) {
+    buffer_.assign(p, p + size);
+    flush();
+    return;
+  }
+  buffer_.insert(buffer_.end(), p, p + size);
+}
+
+void OutputFile::append_zeros(size_t size) {
+  std::vector<uint8_t> zeros(size);
+  append(zeros.data(), zeros.size());
+}
+
+void OutputFile::write_at(uint64_t offset, const void* data, size_t size) {
+  flush();
+  if (pwrite(fd_, data, size, static_cast<off_t>(offset)) != static_cast<ssize_t>(size)) {
+    fail("cannot write image", errno);
+  }
+}
+
+void OutputFile::commit() {
+  flush();
+  if (fsync(fd_) != 0) fail("cannot sync image", errno);
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    fail("cannot close image", errno);
+  }
+  fd_ = -1;
+  if (rename(temp_path_.c_str(), path_.c_str()) != 0) fail("cannot rename image into place", errno);
+  committed_ = true;
+}
+
+}  // namespace bakefs::build

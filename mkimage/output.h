@@ -1,0 +1,43 @@
+// The output image file: written under a temporary name next to the target, renamed into
+// place only when complete, removed on failure.
+// SPDX-License-Identifier: BSD-2-Clause
+#ifndef BAKEFS_MKIMAGE_OUTPUT_H
+#define BAKEFS_MKIMAGE_OUTPUT_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bakefs::build {
+
+class OutputFile {
+ public:
+  explicit OutputFile(std::string path);  // creates the temporary file; throws Error
+  ~OutputFile();                          // removes the temporary file unless committed
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  // Appends at the current end (buffered).
+  void append(const void* data, size_t size);
+  void append_zeros(size_t size);
+  uint64_t size() const { return size_; }
+  // Writes at an absolute offset inside what was already appended (after a flush).
+  void write_at(uint64_t offset, const void* data, size_t size);
+  // Flushes, syncs and renames over the target path.
+  void commit();
+
+ private:
+  void flush();
+  [[noreturn]] void fail(const std::string& what, int error);
+
+  std::string path_;
+  std::string temp_path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  std::vector<uint8_t> buffer_;
+  bool committed_ = false;
+};
+
+}  // namespace bakefs::build
+
+#endif  // BAKEFS_MKIMAGE_OUTPUT_H

@@ -1,0 +1,232 @@
+// Reading a source directory into the tree: lstat-level fidelity, no symlink is followed, and
+// every path is opened relative to its parent so that depth is not limited by PATH_MAX.
+// SPDX-License-Identifier: BSD-2-Clause
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <utility>
+
+#include "tree.h"
+
+namespace bakefs::build {
+
+void throw_errno(const std::string& path, const std::string& what, int error) {
+  throw Error(path + ": " + what + ": " + std::strerror(error));
+}
+
+Tree::Tree(Tree&& other) noexcept
+    : root(std::move(other.root)), open_fds(std::exchange(other.open_fds, {})) {}
+Tree& Tree::operator=(Tree&& other) noexcept {
+  if (this != &other) {
+    for (int fd : open_fds) ::close(fd);
+    root = std::move(other.root);
+    open_fds = std::exchange(other.open_fds, {});
+  }
+  return *this;
+}
+Tree::~Tree() {
+  for (int fd : open_fds) ::close(fd);
+}
+
+namespace {
+
+class Scanner {
+ public:
+  Scanner(std::string root_path, int root_fd)
+      : root_path_(std::move(root_path)),
+        root_fd_(root_fd),
+        root_name_(std::make_shared<const std::string>(root_path_)) {}
+
+  std::shared_ptr<Inode> scan_root() {
+    struct stat st;
+    if (fstat(root_fd_, &st) != 0) throw_errno(root_path_, "cannot stat", errno);
+    auto root = make_inode(st);
+    read_xattrs("/proc/self/fd/" + std::to_string(root_fd_), false, root_path_, *root);
+    scan_directory(root_fd_, "", *root);
+    return root;
+  }
+
+ private:
+  std::string display(const std::string& rel) const {
+    return rel.empty() ? root_path_ : root_path_ + "/" + rel;
+  }
+
+  static std::shared_ptr<Inode> make_inode(const struct stat& st) {
+    auto n = std::make_shared<Inode>();
+    n->mode = static_cast<uint16_t>(st.st_mode & 0177777);
+    n->uid = st.st_uid;
+    n->gid = st.st_gid;
+    n->mtime_sec = st.st_mtim.tv_sec;
+    n->mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      n->rdev_major = major(st.st_rdev);
+      n->rdev_minor = minor(st.st_rdev);
+    }
+    if (S_ISREG(st.st_mode)) n->size = static_cast<uint64_t>(st.st_size);
+    return n;
+  }
+
+  // Reads the xattrs of `path` (a /proc/self/fd path, so its length is never an issue).
+  static void read_xattrs(const std::string& path, bool nofollow, const std::string& shown,
+                          Inode& n) {
+    auto list = nofollow ? llistxattr : listxattr;
+    auto get = nofollow ? lgetxattr : getxattr;
+    std::string names;
+    for (;;) {
+      ssize_t size = list(path.c_str(), nullptr, 0);
+      if (size < 0) {
+        if (errno == ENOTSUP) return;
+        throw_errno(shown, "cannot list extended attributes", errno);
+      }
+      names.resize(static_cast<size_t>(size));
+      ssize_t got = list(path.c_str(), names.data(), names.size());
+      if (got >= 0) {
+        names.resize(static_cast<size_t>(got));
+        break;
+      }
+      if (errno != ERANGE) throw_errno(shown, "cannot list extended attributes", errno);
+    }
+    for (size_t pos = 0; pos < names.size();) {
+      size_t end = names.find('\0', pos);
+      if (end == std::string::npos) end = names.size();
+      std::string name = names.substr(pos, end - pos);
+      pos = end + 1;
+      if (name.empty()) continue;
+      std::string value;
+      for (;;) {
+        ssize_t size = get(path.c_str(), name.c_str(), nullptr, 0);
+        if (size < 0) {
+          if (errno == ENODATA) break;  // removed meanwhile
+          throw_errno(shown, "cannot read extended attribute " + name, errno);
+        }
+        value.resize(static_cast<size_t>(size));
+        ssize_t got = get(path.c_str(), name.c_str(), value.data(), value.size());
+        if (got >= 0) {
+          value.resize(static_cast<size_t>(got));
+          n.xattrs.push_back({name, value});
+          break;
+        }
+        if (errno != ERANGE) throw_errno(shown, "cannot read extended attribute " + name, errno);
+      }
+    }
+    std::sort(n.xattrs.begin(), n.xattrs.end(),
+              [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+  }
+
+  std::vector<std::string> list_names(int dir_fd, const std::string& rel) {
+    int fd = dup(dir_fd);
+    if (fd < 0) throw_errno(display(rel), "cannot read directory", errno);
+    DIR* d = fdopendir(fd);
+    if (d == nullptr) {
+      int e = errno;
+      ::close(fd);
+      throw_errno(display(rel), "cannot read directory", e);
+    }
+    rewinddir(d);
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent* e = readdir(d)) {
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+        names.emplace_back(e->d_name);
+      }
+      errno = 0;
+    }
+    int e = errno;
+    closedir(d);
+    if (e != 0) throw_errno(display(rel), "cannot read directory", e);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  void scan_directory(int dir_fd, const std::string& rel, Inode& dir) {
+    const std::string fd_path = "/proc/self/fd/" + std::to_string(dir_fd) + "/";
+    for (const std::string& name : list_names(dir_fd, rel)) {
+      std::string child_rel = rel.empty() ? name : rel + "/" + name;
+      struct stat st;
+      if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        throw_errno(display(child_rel), "cannot stat", errno);
+      }
+      if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+        auto it = links_.find({st.st_dev, st.st_ino});
+        if (it != links_.end()) {
+          dir.children[name] = it->second;
+          continue;
+        }
+      }
+      auto child = make_inode(st);
+      read_xattrs(fd_path + name, true, display(child_rel), *child);
+      if (S_ISLNK(st.st_mode)) {
+        child->target = read_link(dir_fd, name, st, child_rel);
+      } else if (S_ISREG(st.st_mode)) {
+        Content& c = child->content;
+        c.host_path = child_rel;
+        c.root_fd = root_fd_;
+        c.root_name = root_name_;
+        c.device = st.st_dev;
+        c.inode = st.st_ino;
+        c.mtime_sec = st.st_mtim.tv_sec;
+        c.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+        c.checked = true;
+      } else if (S_ISDIR(st.st_mode)) {
+        int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) throw_errno(display(child_rel), "cannot open directory", errno);
+        struct stat again;
+        if (fstat(fd, &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev) {
+          ::close(fd);
+          throw Error(display(child_rel) + ": changed while it was read");
+        }
+        try {
+          scan_directory(fd, child_rel, *child);
+        } catch (...) {
+          ::close(fd);
+          throw;
+        }
+        ::close(fd);
+      }
+      if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) links_[{st.st_dev, st.st_ino}] = child;
+      dir.children[name] = std::move(child);
+    }
+  }
+
+  std::string read_link(int dir_fd, const std::string& name, const struct stat& st,
+                        const std::string& rel) {
+    std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+    for (;;) {
+      ssize_t n = readlinkat(dir_fd, name.c_str(), target.data(), target.size());
+      if (n < 0) throw_errno(display(rel), "cannot read symlink", errno);
+      if (static_cast<size_t>(n) < target.size()) {
+        target.resize(static_cast<size_t>(n));
+        return target;
+      }
+      target.resize(target.size() * 2);
+    }
+  }
+
+  std::string root_path_;
+  int root_fd_;
+  std::shared_ptr<const std::string> root_name_;
+  std::map<std::pair<dev_t, ino_t>, std::shared_ptr<Inode>> links_;
+};
+
+}  // namespace
+
+Tree scan_directory(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_errno(path, "cannot open source directory", errno);
+  Tree tree;
+  tree.open_fds.push_back(fd);
+  std::string shown = path;
+  while (shown.size() > 1 && shown.back() == '/') shown.pop_back();
+  tree.root = Scanner(shown, fd).scan_root();
+  return tree;
+}
+
+}  // namespace bakefs::build

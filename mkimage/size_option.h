@@ -1,0 +1,19 @@
+// Parsing sizes such as "128K" or "1M" given on the command line.
+// SPDX-License-Identifier: BSD-2-Clause
+#ifndef BAKEFS_MKIMAGE_SIZE_OPTION_H
+#define BAKEFS_MKIMAGE_SIZE_OPTION_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace bakefs::build {
+
+// "4096", "4K", "4k", "4KiB", "1M": bytes, or nothing if malformed or too large.
+std::optional<uint64_t> parse_size(const std::string& text);
+// A block size: log2 of a power of two from 4 KiB to 1 MiB.
+std::optional<uint32_t> parse_block_size(const std::string& text);
+
+}  // namespace bakefs::build
+
+#endif  // BAKEFS_MKIMAGE_SIZE_OPTION_H

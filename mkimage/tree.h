@@ -1,0 +1,77 @@
+// The tree mkimage builds an image from: inodes with every attribute, shared by hard links.
+// Sources (a directory today; tar archives and spec files later) fill it, the writer reads it.
+// SPDX-License-Identifier: BSD-2-Clause
+#ifndef BAKEFS_MKIMAGE_TREE_H
+#define BAKEFS_MKIMAGE_TREE_H
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace bakefs::build {
+
+// A build failure; the message names the path and the cause.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "path: what: strerror(errno)"
+[[noreturn]] void throw_errno(const std::string& path, const std::string& what, int error);
+
+struct Xattr {
+  std::string name;  // full name, namespace included: "user.mime_type"
+  std::string value;
+  bool operator==(const Xattr&) const = default;
+};
+
+// Where a regular file's bytes come from.
+struct Content {
+  std::string host_path;  // a file on the host, relative to root_fd (or absolute)
+  int root_fd = -1;       // directory the path is relative to; -1 for an absolute path
+  std::shared_ptr<const std::string> root_name;  // how to show root_fd in messages
+  // Identity seen when the tree was scanned, to catch files that change before they are read.
+  uint64_t device = 0, inode = 0;
+  int64_t mtime_sec = 0;
+  uint32_t mtime_nsec = 0;
+  bool checked = false;  // identity above is known
+};
+
+struct Inode {
+  uint16_t mode = 0;  // S_IFMT type | permissions
+  uint32_t uid = 0, gid = 0;
+  int64_t mtime_sec = 0;
+  uint32_t mtime_nsec = 0;
+  uint64_t size = 0;                                       // regular files
+  uint32_t rdev_major = 0, rdev_minor = 0;                 // devices
+  std::string target;                                      // symlinks
+  std::vector<Xattr> xattrs;                               // sorted by name
+  Content content;                                         // regular files
+  std::map<std::string, std::shared_ptr<Inode>> children;  // directories, in byte order
+
+  uint16_t type() const { return mode & 0170000; }
+  bool is_dir() const { return type() == 0040000; }
+  bool is_regular() const { return type() == 0100000; }
+};
+
+struct Tree {
+  std::shared_ptr<Inode> root;
+  // Keeps directories that file contents are read relative to open for the tree's life.
+  std::vector<int> open_fds;
+  Tree() = default;
+  Tree(Tree&&) noexcept;
+  Tree& operator=(Tree&&) noexcept;
+  Tree(const Tree&) = delete;
+  ~Tree();
+};
+
+// Reads SOURCE_DIR without following symlinks: every type, mode, owner, time and xattr; hard
+// links become shared inodes. Throws Error naming the path on any failure.
+Tree scan_directory(const std::string& path);
+
+}  // namespace bakefs::build
+
+#endif  // BAKEFS_MKIMAGE_TREE_H
