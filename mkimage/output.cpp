@@ -59,8 +59,8 @@ void OutputFile::flush() {
 
 void OutputFile::append(const void* data, size_t size) {
   const auto* p = static_cast<const uint8_t*>(data);
-  size_ += size;
   if (buffer_.size() + size > kBufferSize) flush();
+  size_ += size;
   if (size >= kBufferSize) {
     buffer_.assign(p, p + size);
     flush();
