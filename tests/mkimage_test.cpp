@@ -1,0 +1,155 @@
+// mkimage as users run it: deterministic output, exit codes, messages, and no partial images.
+// SPDX-License-Identifier: BSD-2-Clause
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "test_support.h"
+
+namespace bakefs::test {
+namespace {
+
+struct CommandResult {
+  int status;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult run(const std::string& args, const std::string& env = "") {
+  std::string command = env + " " MKIMAGE_PATH " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  CommandResult r{-1, {}};
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) r.output.append(buf, n);
+  int status = pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// A tree with a bit of everything, built in the order given, with all times fixed.
+void make_tree(const std::string& root, bool reverse) {
+  make_dir(root);
+  std::vector<int> order;
+  for (int i = 0; i < 60; ++i) order.push_back(i);
+  if (reverse) std::reverse(order.begin(), order.end());
+  for (int d : {0, 1, 2}) make_dir(root + "/d" + std::to_string(reverse ? 2 - d : d));
+  for (int i : order) {
+    std::string dir = root + "/d" + std::to_string(i % 3);
+    size_t size = static_cast<size_t>(i) * 7919 % 300000;
+    write_file(dir + "/f" + std::to_string(i), i % 2
+                                                   ? text_bytes(size, static_cast<uint64_t>(i))
+                                                   : random_bytes(size, static_cast<uint64_t>(i)));
+    set_mtime(dir + "/f" + std::to_string(i), 1700000000 + i, static_cast<uint32_t>(i));
+  }
+  ::link((root + "/d0/f0").c_str(), (root + "/d1/hard").c_str());
+  ::symlink("../d0/f3", (root + "/d2/sym").c_str());
+  set_mtime(root + "/d2/sym", 1600000000, 0);
+  for (int d : {0, 1, 2}) set_mtime(root + "/d" + std::to_string(d), 1650000000 + d, 1);
+  set_mtime(root, 1650000000, 0);
+}
+
+TEST(Determinism, SameBytesForAnyThreadCount) {
+  TempDir dir;
+  make_tree(dir / "src", false);
+  std::vector<uint8_t> first;
+  for (unsigned threads : {1u, 2u, 4u, 7u}) {
+    build::Options options;
+    options.threads = threads;
+    options.level = 5;
+    options.block_log = 14;
+    make_image(dir / "src", dir / "img", options);
+    std::vector<uint8_t> bytes = read_bytes(dir / "img");
+    if (first.empty()) {
+      first = bytes;
+    } else {
+      EXPECT_TRUE(bytes == first) << threads << " threads gave other bytes";
+    }
+  }
+}
+
+TEST(Determinism, SameBytesWhateverTheCreationOrder) {
+  TempDir dir;
+  make_tree(dir / "a", false);
+  make_tree(dir / "b", true);
+  ASSERT_EQ(run("-j1 " + dir / "a" + " -o " + dir / "a.img").status, 0);
+  ASSERT_EQ(run("-j2 " + dir / "b" + " -o " + dir / "b.img").status, 0);
+  EXPECT_TRUE(read_bytes(dir / "a.img") == read_bytes(dir / "b.img"));
+}
+
+TEST(Mkimage, BuildTimeIsTheNewestMtimeOrSourceDateEpoch) {
+  TempDir dir;
+  make_tree(dir / "src", false);
+  ASSERT_EQ(run(dir / "src" + " -o " + dir / "img").status, 0);
+  auto m = posix::MountedImage::open(dir / "img");
+  bakefs_fsstat st;
+  ASSERT_EQ(m.fs.statfs(st), BAKEFS_OK);
+  EXPECT_EQ(st.build_time_sec, 1700000000 + 59);
+  ASSERT_EQ(run(dir / "src" + " -o " + dir / "img2", "SOURCE_DATE_EPOCH=1234567890").status, 0);
+  auto m2 = posix::MountedImage::open(dir / "img2");
+  ASSERT_EQ(m2.fs.statfs(st), BAKEFS_OK);
+  EXPECT_EQ(st.build_time_sec, 1234567890);
+}
+
+TEST(Mkimage, UsageErrorsExitWithTwo) {
+  TempDir dir;
+  make_dir(dir / "src");
+  EXPECT_EQ(run("").status, 2);
+  EXPECT_EQ(run(dir / "src").status, 2) << "no output given";
+  CommandResult r = run(dir / "src" + " -o " + dir / "img -b 3000");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("block size"), std::string::npos) << r.output;
+  EXPECT_EQ(run(dir / "src" + " -o " + dir / "img -l 30").status, 2);
+  CommandResult help = run("--help");
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.output.find("--block-size"), std::string::npos);
+}
+
+TEST(Mkimage, FailuresNameThePathAndLeaveNothingBehind) {
+  TempDir dir;
+  CommandResult r = run(dir / "missing" + " -o " + dir / "img");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find(dir / "missing"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("No such file"), std::string::npos) << r.output;
+  make_dir(dir / "src");
+  r = run(dir / "src" + " -o " + dir / "nodir/img");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find(dir / "nodir/img"), std::string::npos) << r.output;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos)
+        << "temporary file left: " << entry.path();
+  }
+}
+
+TEST(Mkimage, ReplacesAnExistingImageAtomically) {
+  TempDir dir;
+  make_tree(dir / "src", false);
+  write_file(dir / "img", "old contents");
+  ASSERT_EQ(run(dir / "src" + " -o " + dir / "img").status, 0);
+  auto m = posix::MountedImage::open(dir / "img");
+  expect_same_tree(dir / "src", m.fs);
+}
+
+TEST(Mkimage, AFullDiskIsAClearErrorWithoutAPartialFile) {
+  if (!is_root()) GTEST_SKIP() << "mounting a small tmpfs needs root";
+  TempDir dir;
+  make_dir(dir / "small");
+  if (mount("tmpfs", (dir / "small").c_str(), "tmpfs", 0, "size=256k") != 0) {
+    GTEST_SKIP() << "cannot mount tmpfs here";
+  }
+  make_dir(dir / "src");
+  write_file(dir / "src/big", random_bytes(2 << 20, 1));
+  CommandResult r = run(dir / "src" + " -o " + dir / "small/img");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("No space left"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "small")) << "partial output left behind";
+  umount2((dir / "small").c_str(), MNT_DETACH);
+}
+
+}  // namespace
+}  // namespace bakefs::test
