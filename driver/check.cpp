@@ -92,7 +92,8 @@ Status Checker::check_regular(const InodeInfo& n) {
     }
     offset += where.available;
   }
-  if (holes != n.holes) return Error::kCorrupt;
+  uint32_t recorded = BAKEFS_TRY(fs_.hole_count(n));
+  if (holes != recorded || (holes == 0 && n.sparse())) return Error::kCorrupt;
   return {};
 }
 
@@ -142,37 +143,41 @@ Status Checker::check_xattrs(const InodeInfo& n) {
 }
 
 void Checker::check_inodes() {
-  for (bakefs_ino ino = 1; ino <= fs_.inode_count && !full(); ++ino) {
+  uint32_t found = 0;
+  for (bakefs_ino ino = 1; ino <= fs_.slot_count && !full(); ++ino) {
     auto r = fs_.load_inode(ino);
     if (failed(r.ok() ? Status() : Status(r.error()), "inode", ino)) continue;
     const InodeInfo& n = r.value();
+    ++found;
+    if ((n.flags & fmt::kInodeExtended) != 0) ++ino;  // its second slot
     Status s;
     switch (n.type()) {
-      case fmt::kTypeRegular:
-        s = check_regular(n);
-        break;
-      case fmt::kTypeDir:
-        s = check_directory(n);
-        break;
+      case fmt::kTypeRegular: s = check_regular(n); break;
+      case fmt::kTypeDir: s = check_directory(n); break;
       case fmt::kTypeSymlink:
         s = fs_.heap.contains(n.data, n.size) && n.size != 0 ? Status() : Status(Error::kCorrupt);
         break;
-      default:
-        break;
+      default: break;
     }
     if (s.ok()) s = check_xattrs(n);
     if (n.nlink == 0) s = Error::kCorrupt;
     failed(s, "inode", ino);
   }
+  if (!full() && found != fs_.inode_count) {
+    problem(Message() << "inode table holds " << found << " inodes, the superblock says "
+                      << fs_.inode_count);
+  }
   if (references_ == nullptr || full()) return;
   // The root is its own parent: "." and ".." of the root.
   references_[fmt::kRootIno - 1] += 1;
-  for (bakefs_ino ino = 1; ino <= fs_.inode_count && !full(); ++ino) {
+  for (bakefs_ino ino = 1; ino <= fs_.slot_count && !full(); ++ino) {
     auto r = fs_.load_inode(ino);
     if (!r.ok()) continue;
-    uint32_t expected = references_[ino - 1] + (r.value().is_dir() ? 1 : 0);  // its "."
-    if (r.value().nlink != expected) {
-      problem(Message() << "inode " << ino << ": link count " << r.value().nlink << ", but "
+    const InodeInfo& n = r.value();
+    if ((n.flags & fmt::kInodeExtended) != 0) ++ino;
+    uint32_t expected = references_[n.ino - 1] + (n.is_dir() ? 1 : 0);  // its "."
+    if (n.nlink != expected) {
+      problem(Message() << "inode " << n.ino << ": link count " << n.nlink << ", but "
                         << expected << " references");
     }
   }
@@ -184,13 +189,13 @@ extern "C" int bakefs_check(bakefs_fs* fs, bakefs_report_fn report, void* ctx,
                             uint32_t max_problems) {
   if (fs == nullptr) return BAKEFS_EINVAL;
   const Platform& p = fs->platform;
-  uint32_t* refs = p.alloc_array<uint32_t>(fs->inode_count);
+  uint32_t* refs = p.alloc_array<uint32_t>(fs->slot_count);
   if (refs == nullptr) p.log(1, "bakefs: check: not enough memory to count links; skipped");
   Checker checker(*fs, report, ctx, max_problems, refs);
   checker.check_units();
   checker.check_blocks();
   checker.check_inodes();
-  p.free_array(refs, fs->inode_count);
+  p.free_array(refs, fs->slot_count);
   if (checker.problems() == 0) return BAKEFS_OK;
   return checker.saw_checksum() ? BAKEFS_ECHECKSUM : BAKEFS_ECORRUPT;
 }

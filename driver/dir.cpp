@@ -85,7 +85,7 @@ Status readdir(bakefs_fs& fs, bakefs_ino dir_ino, uint64_t pos, bakefs_dirent_fn
   }
   for (uint64_t index = pos - 2; index < view.count; ++index) {
     Entry e = BAKEFS_TRY(entry_at(fs, view, static_cast<uint32_t>(index)));
-    if (e.ino == 0 || e.ino > fs.inode_count) return Error::kCorrupt;
+    if (e.ino == 0 || e.ino > fs.slot_count) return Error::kCorrupt;
     if (emit(ctx, reinterpret_cast<const char*>(e.name), e.length, e.ino, e.type, index + 2,
              index + 3) != 0) {
       return {};

@@ -13,8 +13,8 @@ Result<Placement> bakefs_fs::place(const InodeInfo& n, uint64_t offset) {
   if (tail_in_fragment && tail == 0) return Error::kCorrupt;
   uint64_t listed = full + (tail != 0 && !tail_in_fragment ? 1 : 0);
   if (index < listed) {
-    if (!heap.contains(n.data, listed * 4)) return Error::kCorrupt;
-    auto id = BAKEFS_TRY(meta_load<fmt::le32>(heap, n.data + index * 4));
+    if (!heap.contains(n.block_list(), listed * 4)) return Error::kCorrupt;
+    auto id = BAKEFS_TRY(meta_load<fmt::le32>(heap, n.block_list() + index * 4));
     uint32_t raw_size = index < full ? block_size : tail;
     return Placement{id.load(), in_block, raw_size - in_block, raw_size};
   }

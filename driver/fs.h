@@ -23,7 +23,8 @@ struct Range {
   bool contains(uint64_t off, uint64_t len) const { return fits(off, len, size); }
 };
 
-// A decoded inode; every field as stored, checked for sanity by load_inode().
+// A decoded inode, compact or extended; heap references in bytes. load_inode() checks the
+// fields that every use relies on.
 struct InodeInfo {
   bakefs_ino ino;
   uint16_t mode;
@@ -32,13 +33,16 @@ struct InodeInfo {
   uint64_t size;
   int64_t mtime_sec;
   uint32_t mtime_nsec;
-  uint32_t holes;
-  uint64_t xattr_ref;
-  uint64_t data;
+  uint64_t xattr_ref;  // heap byte offset of the xattr set
+  uint64_t data;       // heap byte offset: entry block, symlink target, block list (its count
+                       // of holes first when sparse)
   uint32_t aux0, aux1;
 
   uint16_t type() const { return mode & fmt::kTypeMask; }
   bool is_dir() const { return type() == fmt::kTypeDir; }
+  bool sparse() const { return (flags & fmt::kInodeSparse) != 0; }
+  // Heap byte offset of a regular file's first block id.
+  uint64_t block_list() const { return data + (sparse() ? 4 : 0); }
 };
 
 struct BlockInfo {
@@ -69,10 +73,12 @@ struct bakefs_fs {
   uint32_t block_size = 0;
   uint32_t unit_log = 0;
   uint32_t inode_count = 0;
+  uint32_t slot_count = 0;  // inode numbers are 1..slot_count
+  uint32_t id_count = 0;
   uint32_t block_count = 0;
   uint32_t unit_count = 0;
   bool verify = true;
-  bakefs::Range data, meta, inodes, blocks, heap, checksums;
+  bakefs::Range data, meta, inodes, blocks, ids, heap, checksums;
   bakefs::VerifiedSet verified_units;
   bakefs::VerifiedSet verified_blocks;
   bakefs::Decompressors decompressors;
@@ -94,6 +100,8 @@ struct bakefs_fs {
   bakefs::Status verify_unit(uint32_t unit, bool force);
   bakefs::Status verify_block(uint32_t id, const bakefs::BlockInfo& block, bool force);
   bakefs::Result<bakefs::InodeInfo> load_inode(bakefs_ino ino);
+  // A sparse regular file's count of hole blocks; 0 for any other inode.
+  bakefs::Result<uint32_t> hole_count(const bakefs::InodeInfo& inode);
   bakefs::Result<bakefs::BlockInfo> load_block(uint32_t id);
   bakefs::Result<bakefs::Placement> place(const bakefs::InodeInfo& inode, uint64_t offset);
   // The block a placement points into, checked to hold what the placement expects.

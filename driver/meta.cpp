@@ -53,48 +53,85 @@ Result<BlockInfo> bakefs_fs::load_block(uint32_t id) {
   return b;
 }
 
-Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino) {
-  if (ino == 0 || ino > inode_count) return Error::kInvalid;
-  auto r = BAKEFS_TRY(meta_load<fmt::Inode>(inodes, uint64_t{ino - 1} * sizeof(fmt::Inode)));
-  InodeInfo n{};
-  n.ino = ino;
-  n.mode = r.mode.load();
-  n.flags = r.flags.load();
-  n.nlink = r.nlink.load();
-  n.uid = r.uid.load();
-  n.gid = r.gid.load();
-  n.size = r.size.load();
-  n.mtime_sec = static_cast<int64_t>(r.mtime_sec.load());
-  n.mtime_nsec = r.mtime_nsec.load();
-  n.holes = r.holes.load();
-  n.xattr_ref = r.xattr_ref.load();
-  n.data = r.data.load();
-  n.aux0 = r.aux0.load();
-  n.aux1 = r.aux1.load();
-  if ((n.flags & ~fmt::kInodeFlagsKnown) != 0 || n.mtime_nsec >= 1000000000u) {
-    return Error::kCorrupt;
-  }
+namespace {
+
+constexpr uint64_t heap_bytes(uint32_t words) { return uint64_t{words} * fmt::kHeapAlign; }
+
+// Rules on the type-specific fields that every user of an inode relies on.
+Status check_inode(const bakefs_fs& fs, const InodeInfo& n) {
+  if (n.mtime_nsec >= 1000000000u) return Error::kCorrupt;
+  bool regular = n.type() == fmt::kTypeRegular;
+  if (!regular && (n.flags & (fmt::kInodeHasTail | fmt::kInodeSparse)) != 0) return Error::kCorrupt;
   switch (n.type()) {
     case fmt::kTypeRegular:
-      break;
+      return {};
     case fmt::kTypeDir:
       // Entries, then names: the records alone must fit in the block.
-      if (n.aux0 > n.size / sizeof(fmt::DirEntry) || n.aux1 == 0 || n.aux1 > inode_count) {
+      if (n.aux0 > n.size / sizeof(fmt::DirEntry) || n.aux1 == 0 || n.aux1 > fs.slot_count) {
         return Error::kCorrupt;
       }
-      if ((n.flags & fmt::kInodeHasTail) != 0) return Error::kCorrupt;
-      break;
+      return {};
     case fmt::kTypeSymlink:
     case fmt::kTypeFifo:
     case fmt::kTypeChar:
     case fmt::kTypeBlock:
     case fmt::kTypeSocket:
-      if ((n.flags & fmt::kInodeHasTail) != 0) return Error::kCorrupt;
-      break;
+      return {};
     default:
       return Error::kCorrupt;
   }
+}
+
+}  // namespace
+
+Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino) {
+  if (ino == 0 || ino > slot_count) return Error::kInvalid;
+  const uint64_t offset = uint64_t{ino - 1} * fmt::kSlotSize;
+  auto c = BAKEFS_TRY(meta_load<fmt::CompactInode>(inodes, offset));
+  InodeInfo n{};
+  n.ino = ino;
+  n.mode = c.mode.load();
+  n.flags = c.flags.load();
+  if (n.mode == fmt::kSlotContinued) return Error::kInvalid;  // second half of an inode
+  if ((n.flags & ~fmt::kInodeFlagsKnown) != 0) return Error::kCorrupt;
+  if ((n.flags & fmt::kInodeExtended) == 0) {
+    if ((n.flags & fmt::kInodeHasXattrs) != 0) return Error::kCorrupt;
+    uint32_t id = c.id.load();
+    if (id >= id_count) return Error::kCorrupt;
+    auto pair = BAKEFS_TRY(meta_load<fmt::IdPair>(ids, uint64_t{id} * sizeof(fmt::IdPair)));
+    uint64_t mtime = c.mtime.load();
+    n.nlink = c.nlink.load();
+    n.uid = pair.uid.load();
+    n.gid = pair.gid.load();
+    n.size = c.size.load();
+    n.mtime_sec = static_cast<int64_t>(mtime >> fmt::kCompactNsecBits);
+    n.mtime_nsec = static_cast<uint32_t>(mtime & ((1u << fmt::kCompactNsecBits) - 1));
+    n.data = heap_bytes(c.data.load());
+    n.aux0 = c.aux0.load();
+    n.aux1 = c.aux1.load();
+  } else {
+    if (ino >= slot_count) return Error::kCorrupt;  // needs a second slot
+    auto e = BAKEFS_TRY(meta_load<fmt::ExtendedInode>(inodes, offset));
+    if (e.continued.load() != fmt::kSlotContinued) return Error::kCorrupt;
+    n.nlink = e.nlink.load();
+    n.uid = e.uid.load();
+    n.gid = e.gid.load();
+    n.size = e.size.load();
+    n.mtime_sec = static_cast<int64_t>(e.mtime_sec.load());
+    n.mtime_nsec = e.mtime_nsec.load();
+    n.data = heap_bytes(e.data.load());
+    n.xattr_ref = heap_bytes(e.xattr_ref.load());
+    n.aux0 = e.aux0.load();
+    n.aux1 = e.aux1.load();
+  }
+  BAKEFS_CHECK(check_inode(*this, n));
   return n;
+}
+
+Result<uint32_t> bakefs_fs::hole_count(const InodeInfo& n) {
+  if (!n.sparse()) return uint32_t{0};
+  auto count = BAKEFS_TRY(meta_load<fmt::le32>(heap, n.data));
+  return count.load();
 }
 
 extern "C" int bakefs_getattr(bakefs_fs* fs, bakefs_ino ino, bakefs_attr* out) {
@@ -118,7 +155,9 @@ extern "C" int bakefs_getattr(bakefs_fs* fs, bakefs_ino ino, bakefs_attr* out) {
   }
   if (n.type() == fmt::kTypeRegular) {
     // Space the file's bytes take, holes excluded (what du reports), in 512-byte units.
-    uint64_t hole_bytes = uint64_t{n.holes} << fs->block_log;
+    auto holes = fs->hole_count(n);
+    if (!holes) return static_cast<int>(holes.error());
+    uint64_t hole_bytes = uint64_t{holes.value()} << fs->block_log;
     uint64_t bytes = n.size > hole_bytes ? n.size - hole_bytes : 0;
     out->blocks = (bytes + 511) / 512;
   } else {

@@ -72,6 +72,7 @@ Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
   fs.meta = to_range(sb.meta);
   fs.inodes = to_range(sb.inodes);
   fs.blocks = to_range(sb.blocks);
+  fs.ids = to_range(sb.ids);
   fs.heap = to_range(sb.heap);
   fs.checksums = to_range(sb.checksums);
 
@@ -86,14 +87,21 @@ Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
       fs.checksums.offset + fs.checksums.size != image_size) {
     return corrupt(fs, "extents not back to back");
   }
-  const Range* tables[] = {&fs.inodes, &fs.blocks, &fs.heap};
+  const Range* tables[] = {&fs.inodes, &fs.blocks, &fs.ids, &fs.heap};
   for (const Range* r : tables) {
     if (!inside(*r, fs.meta)) return corrupt(fs, "table outside the metadata extent");
   }
-  if (fs.inode_count == 0 || fs.inodes.size / sizeof(fmt::Inode) != fs.inode_count ||
-      fs.inodes.size % sizeof(fmt::Inode) != 0) {
+  uint64_t slots = fs.inodes.size / fmt::kSlotSize;
+  if (fs.inodes.size % fmt::kSlotSize != 0 || slots == 0 || slots >= UINT32_MAX ||
+      fs.inode_count == 0 || fs.inode_count > slots) {
     return corrupt(fs, "inode table size");
   }
+  fs.slot_count = static_cast<uint32_t>(slots);
+  if (fs.ids.size % sizeof(fmt::IdPair) != 0 || fs.ids.size / sizeof(fmt::IdPair) > 65536) {
+    return corrupt(fs, "id table size");
+  }
+  fs.id_count = static_cast<uint32_t>(fs.ids.size / sizeof(fmt::IdPair));
+  if (fs.heap.size > (uint64_t{UINT32_MAX} + 1) * fmt::kHeapAlign) return corrupt(fs, "heap size");
   if (fs.blocks.size / sizeof(fmt::BlockEntry) != fs.block_count ||
       fs.blocks.size % sizeof(fmt::BlockEntry) != 0) {
     return corrupt(fs, "block table size");

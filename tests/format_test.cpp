@@ -34,9 +34,13 @@ TEST(Format, FieldOffsetsArePinned) {
   EXPECT_EQ(offsetof(fmt::Superblock, data), 56u);
   EXPECT_EQ(offsetof(fmt::Superblock, checksums), 136u);
   EXPECT_EQ(offsetof(fmt::Superblock, checksum), 248u);
-  EXPECT_EQ(offsetof(fmt::Inode, size), 16u);
-  EXPECT_EQ(offsetof(fmt::Inode, data), 48u);
-  EXPECT_EQ(offsetof(fmt::Inode, aux1), 60u);
+  EXPECT_EQ(offsetof(fmt::Superblock, ids), 152u);
+  EXPECT_EQ(offsetof(fmt::CompactInode, size), 8u);
+  EXPECT_EQ(offsetof(fmt::CompactInode, mtime), 16u);
+  EXPECT_EQ(offsetof(fmt::CompactInode, aux1), 28u);
+  EXPECT_EQ(offsetof(fmt::ExtendedInode, mtime_sec), 24u);
+  EXPECT_EQ(offsetof(fmt::ExtendedInode, data), 40u);
+  EXPECT_EQ(offsetof(fmt::ExtendedInode, aux1), 52u);
   EXPECT_EQ(offsetof(fmt::BlockEntry, checksum), 16u);
   EXPECT_EQ(offsetof(fmt::DirEntry, type), 10u);
 }

@@ -99,56 +99,106 @@ struct Superblock {
   uint8_t block_log;     /*  24: data block size = 1 << block_log, kMinBlockLog..kMaxBlockLog */
   uint8_t unit_log;      /*  25: metadata checksum unit = 1 << unit_log */
   uint8_t reserved0[2];  /*  26: zero */
-  le32 inode_count;      /*  28: inodes 1..inode_count, root is kRootIno */
+  le32 inode_count;      /*  28: inodes in the table (not slots); the root is kRootIno */
   le64 image_size;       /*  32: bytes; the image is exactly this long */
   le64 build_time_sec;   /*  40: seconds since the epoch (signed) */
   le32 build_time_nsec;  /*  48: nanoseconds, < 1e9 */
   le32 block_count;      /*  52: entries in the block table */
   Extent data;           /*  56: stored blocks, right after the superblock */
-  Extent meta;           /*  72: metadata region: inodes, blocks and heap tables, checksummed */
-  Extent inodes;         /*  88: inode table, inside meta, inode_count * sizeof(Inode) */
+  Extent meta;           /*  72: metadata: inode, block, id tables and heap, checksummed */
+  Extent inodes;         /*  88: inode table, inside meta, a multiple of kSlotSize */
   Extent blocks;         /* 104: block table, inside meta, block_count * sizeof(BlockEntry) */
   Extent heap;           /* 120: heap of variable-sized metadata, inside meta */
   Extent checksums;      /* 136: one le64 per metadata unit, after meta */
-  le64 file_bytes;       /* 152: sum of regular file sizes (each inode once), for statistics */
-  le64 stored_bytes;     /* 160: bytes of stored blocks in data, for statistics */
-  uint8_t reserved1[80]; /* 168: zero */
+  Extent ids;            /* 152: id table, inside meta, IdPair entries */
+  le64 file_bytes;       /* 168: sum of regular file sizes (each inode once), for statistics */
+  le64 stored_bytes;     /* 176: bytes of stored blocks in data, for statistics */
+  uint8_t reserved1[64]; /* 184: zero */
   le64 checksum;         /* 248: XXH3-64 of bytes 0..247, seed kSeedSuperblock */
 };
 static_assert(sizeof(Superblock) == kSuperblockSize);
 static_assert(offsetof(Superblock, checksum) == kSuperblockSize - 8);
 
-/* ---- Inode table: fixed 64-byte records, inode n at inodes.offset + (n - 1) * 64 ---------- */
+/* ---- Inode table: 32-byte slots ---------------------------------------------------------- */
 
-inline constexpr uint16_t kInodeHasXattrs = 1u << 0; /* xattr_ref points at an XattrSet */
-inline constexpr uint16_t kInodeHasTail = 1u << 1;   /* regular file: the tail is in a fragment */
-inline constexpr uint16_t kInodeFlagsKnown = kInodeHasXattrs | kInodeHasTail;
+/* Inode n starts at slot n - 1, at inodes.offset + (n - 1) * 32: one multiplication away.
+ * Most inodes are compact (one slot); an inode whose values do not fit is extended (two slots,
+ * and its second slot is not an inode: it starts with kSlotContinued, an invalid mode).
+ * Numbers are therefore not dense: inode_count counts inodes, inodes.size / 32 the slots.
+ *
+ * Heap references in inodes are in heap words of 4 bytes (every heap object is 4-byte
+ * aligned), so the heap may hold up to 16 GiB. */
+inline constexpr uint32_t kSlotSize = 32;
+inline constexpr uint32_t kHeapAlign = 4;
+inline constexpr uint16_t kSlotContinued = 0xffff;
 
-struct Inode {
-  le16 mode;       /*  0: type (kType*) | permissions (kPermMask) */
-  le16 flags;      /*  2: kInode* */
-  le32 nlink;      /*  4: links; directories count "." and each subdirectory's ".." */
-  le32 uid;        /*  8 */
-  le32 gid;        /* 12 */
-  le64 size;       /* 16: regular: bytes; directory: bytes of its DirEntry block; symlink: target
-                    *     length */
-  le64 mtime_sec;  /* 24: signed seconds since the epoch; atime and ctime report it too */
-  le32 mtime_nsec; /* 32: < 1e9 */
-  le32 holes;      /* 36: regular: hole entries in the block list (for st_blocks); else 0 */
-  le64 xattr_ref;  /* 40: heap offset of an XattrSet when kInodeHasXattrs, else 0 */
-  le64 data;       /* 48: regular: heap offset of its block list; directory: heap offset of its
-                    *     entry block; symlink: heap offset of the target; otherwise 0 */
-  le32 aux0;       /* 56: regular with tail: fragment block id; directory: entry count;
-                    *     device: major; otherwise 0 */
-  le32 aux1;       /* 60: regular with tail: byte offset of the tail in the fragment block;
-                    *     directory: parent inode (the root's is itself); device: minor */
+inline constexpr uint16_t kInodeExtended = 1u << 0; /* an ExtendedInode of two slots */
+inline constexpr uint16_t kInodeHasXattrs = 1u << 1; /* extended only: xattr_ref is an XattrSet */
+inline constexpr uint16_t kInodeHasTail = 1u << 2;   /* regular: the tail is in a fragment */
+inline constexpr uint16_t kInodeSparse = 1u << 3;    /* regular: the block list has holes and
+                                                        starts with their count */
+inline constexpr uint16_t kInodeFlagsKnown =
+    kInodeExtended | kInodeHasXattrs | kInodeHasTail | kInodeSparse;
+
+/* Compact mtime: seconds since the epoch in the high 34 bits (1970..2514), nanoseconds in the
+ * low 30. */
+inline constexpr uint32_t kCompactNsecBits = 30;
+inline constexpr uint64_t kCompactMaxSec = (uint64_t{1} << 34) - 1;
+
+/* Type-specific fields, in both forms:
+ *   data  regular: heap word of its block list (none if the file has no listed block);
+ *         directory: heap word of its entry block; symlink: heap word of its target.
+ *   aux0  regular with kInodeHasTail: fragment block id; directory: entry count;
+ *         character and block device: major.
+ *   aux1  regular with kInodeHasTail: byte offset of the tail in the fragment;
+ *         directory: parent inode (the root's is itself); device: minor.
+ * Unused fields are zero. */
+
+struct CompactInode {
+  le16 mode;   /*  0: type (kType*) | permissions (kPermMask) */
+  le16 flags;  /*  2: kInode*, without kInodeExtended and kInodeHasXattrs */
+  le16 nlink;  /*  4: links; directories count "." and each subdirectory's ".." */
+  le16 id;     /*  6: index into the id table: (uid, gid) */
+  le32 size;   /*  8: regular: bytes; directory: bytes of its entry block; symlink: length */
+  le32 data;   /* 12: heap word, see above */
+  le64 mtime;  /* 16: seconds << 30 | nanoseconds; atime and ctime report it too */
+  le32 aux0;   /* 24 */
+  le32 aux1;   /* 28 */
 };
-static_assert(sizeof(Inode) == 64);
+static_assert(sizeof(CompactInode) == kSlotSize);
+
+struct ExtendedInode {
+  le16 mode;        /*  0: type | permissions */
+  le16 flags;       /*  2: kInode*, with kInodeExtended */
+  le32 nlink;       /*  4 */
+  le32 uid;         /*  8 */
+  le32 gid;         /* 12 */
+  le64 size;        /* 16: as in CompactInode, 64-bit */
+  le64 mtime_sec;   /* 24: signed seconds since the epoch */
+  le16 continued;   /* 32: kSlotContinued: marks the second slot */
+  le16 reserved;    /* 34: zero */
+  le32 mtime_nsec;  /* 36: < 1e9 */
+  le32 data;        /* 40: heap word, see above */
+  le32 xattr_ref;   /* 44: heap word of an XattrSet when kInodeHasXattrs, else 0 */
+  le32 aux0;        /* 48 */
+  le32 aux1;        /* 52 */
+  uint8_t reserved2[8]; /* 56: zero */
+};
+static_assert(sizeof(ExtendedInode) == 2 * kSlotSize);
+static_assert(offsetof(ExtendedInode, continued) == kSlotSize);
+
+/* The id table: (uid, gid) pairs that compact inodes point at. */
+struct IdPair {
+  le32 uid;
+  le32 gid;
+};
+static_assert(sizeof(IdPair) == 8);
 
 /* A regular file of `size` bytes with block size B has size / B full blocks. The remaining
  * size % B bytes (the tail) are either bytes [aux1, aux1 + size % B) of fragment block aux0
  * (kInodeHasTail) or one more, short, block in the block list. The block list is an array of
- * le32 block ids in the heap (4-byte aligned), one per block, kHoleBlock for a hole. */
+ * le32 block ids in the heap, one per listed block, kHoleBlock for a hole (all zeros). When
+ * kInodeSparse is set, a le32 count of those holes comes first (for st_blocks). */
 
 /* ---- Block table: one 24-byte entry per stored block ------------------------------------ */
 
@@ -194,7 +244,7 @@ struct XattrEntry {
 static_assert(sizeof(XattrSet) == 8 && sizeof(XattrEntry) == 8);
 
 /* ---- Image layout ----------------------------------------------------------------------- */
-/* [Superblock][data: stored blocks][meta: inodes | blocks | heap][checksums]
+/* [Superblock][data: stored blocks][meta: inodes | blocks | ids | heap][checksums]
  * meta is covered by one checksum per unit of 1 << unit_log bytes (the last may be short);
  * checksum i is XXH3-64 of unit i with seed kSeedMetaUnit + i. Every byte of the image belongs
  * to exactly one checksummed part, so any single flipped byte is detected. */
