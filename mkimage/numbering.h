@@ -19,12 +19,12 @@ namespace bakefs::build {
 // hard-linked inode comes at its first name in that order. Index 0 is the root.
 struct Numbering {
   std::vector<const Inode*> inodes;
-  std::vector<std::string> paths;    // a path of each, for messages
+  std::vector<std::string> paths;  // a path of each, for messages
   std::vector<uint32_t> nlink;
-  std::vector<size_t> parent;        // index of the parent directory (directories)
-  std::vector<uint32_t> ino;         // inode number: first slot + 1
-  std::vector<bool> extended;        // needs two slots
-  std::vector<uint32_t> id;          // index into ids (compact inodes)
+  std::vector<size_t> parent;                      // index of the parent directory (directories)
+  std::vector<uint32_t> ino;                       // inode number: first slot + 1
+  std::vector<bool> extended;                      // needs two slots
+  std::vector<uint32_t> id;                        // index into ids (compact inodes)
   std::vector<std::pair<uint32_t, uint32_t>> ids;  // (uid, gid) table
   std::unordered_map<const Inode*, size_t> index;
   uint32_t slots = 0;

@@ -80,6 +80,7 @@ struct bakefs_fsstat {
   uint32_t name_max;   /* longest name */
   uint64_t image_size; /* bytes */
   uint64_t inode_count;
+  bakefs_ino max_ino;    /* inode numbers lie in 1..max_ino; not every number is an inode */
   uint64_t block_count;  /* stored blocks */
   uint64_t file_bytes;   /* sum of regular file sizes */
   uint64_t stored_bytes; /* bytes of stored blocks */

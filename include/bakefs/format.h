@@ -132,7 +132,7 @@ inline constexpr uint32_t kSlotSize = 32;
 inline constexpr uint32_t kHeapAlign = 4;
 inline constexpr uint16_t kSlotContinued = 0xffff;
 
-inline constexpr uint16_t kInodeExtended = 1u << 0; /* an ExtendedInode of two slots */
+inline constexpr uint16_t kInodeExtended = 1u << 0;  /* an ExtendedInode of two slots */
 inline constexpr uint16_t kInodeHasXattrs = 1u << 1; /* extended only: xattr_ref is an XattrSet */
 inline constexpr uint16_t kInodeHasTail = 1u << 2;   /* regular: the tail is in a fragment */
 inline constexpr uint16_t kInodeSparse = 1u << 3;    /* regular: the block list has holes and
@@ -155,33 +155,33 @@ inline constexpr uint64_t kCompactMaxSec = (uint64_t{1} << 34) - 1;
  * Unused fields are zero. */
 
 struct CompactInode {
-  le16 mode;   /*  0: type (kType*) | permissions (kPermMask) */
-  le16 flags;  /*  2: kInode*, without kInodeExtended and kInodeHasXattrs */
-  le16 nlink;  /*  4: links; directories count "." and each subdirectory's ".." */
-  le16 id;     /*  6: index into the id table: (uid, gid) */
-  le32 size;   /*  8: regular: bytes; directory: bytes of its entry block; symlink: length */
-  le32 data;   /* 12: heap word, see above */
-  le64 mtime;  /* 16: seconds << 30 | nanoseconds; atime and ctime report it too */
-  le32 aux0;   /* 24 */
-  le32 aux1;   /* 28 */
+  le16 mode;  /*  0: type (kType*) | permissions (kPermMask) */
+  le16 flags; /*  2: kInode*, without kInodeExtended and kInodeHasXattrs */
+  le16 nlink; /*  4: links; directories count "." and each subdirectory's ".." */
+  le16 id;    /*  6: index into the id table: (uid, gid) */
+  le32 size;  /*  8: regular: bytes; directory: bytes of its entry block; symlink: length */
+  le32 data;  /* 12: heap word, see above */
+  le64 mtime; /* 16: seconds << 30 | nanoseconds; atime and ctime report it too */
+  le32 aux0;  /* 24 */
+  le32 aux1;  /* 28 */
 };
 static_assert(sizeof(CompactInode) == kSlotSize);
 
 struct ExtendedInode {
-  le16 mode;        /*  0: type | permissions */
-  le16 flags;       /*  2: kInode*, with kInodeExtended */
-  le32 nlink;       /*  4 */
-  le32 uid;         /*  8 */
-  le32 gid;         /* 12 */
-  le64 size;        /* 16: as in CompactInode, 64-bit */
-  le64 mtime_sec;   /* 24: signed seconds since the epoch */
-  le16 continued;   /* 32: kSlotContinued: marks the second slot */
-  le16 reserved;    /* 34: zero */
-  le32 mtime_nsec;  /* 36: < 1e9 */
-  le32 data;        /* 40: heap word, see above */
-  le32 xattr_ref;   /* 44: heap word of an XattrSet when kInodeHasXattrs, else 0 */
-  le32 aux0;        /* 48 */
-  le32 aux1;        /* 52 */
+  le16 mode;            /*  0: type | permissions */
+  le16 flags;           /*  2: kInode*, with kInodeExtended */
+  le32 nlink;           /*  4 */
+  le32 uid;             /*  8 */
+  le32 gid;             /* 12 */
+  le64 size;            /* 16: as in CompactInode, 64-bit */
+  le64 mtime_sec;       /* 24: signed seconds since the epoch */
+  le16 continued;       /* 32: kSlotContinued: marks the second slot */
+  le16 reserved;        /* 34: zero */
+  le32 mtime_nsec;      /* 36: < 1e9 */
+  le32 data;            /* 40: heap word, see above */
+  le32 xattr_ref;       /* 44: heap word of an XattrSet when kInodeHasXattrs, else 0 */
+  le32 aux0;            /* 48 */
+  le32 aux1;            /* 52 */
   uint8_t reserved2[8]; /* 56: zero */
 };
 static_assert(sizeof(ExtendedInode) == 2 * kSlotSize);
