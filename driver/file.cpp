@@ -99,6 +99,25 @@ Status map(bakefs_fs& fs, bakefs_ino ino, uint64_t offset, const void** data, si
   return {};
 }
 
+Status extents(bakefs_fs& fs, bakefs_ino ino, bakefs_extent_fn emit, void* ctx) {
+  InodeInfo n = BAKEFS_TRY(load_regular(fs, ino));
+  for (uint64_t offset = 0; offset < n.size;) {
+    Placement where = BAKEFS_TRY(fs.place(n, offset));
+    bakefs_extent e{offset, where.available, where.block_id, where.in_block, 0, 0, 0};
+    if (where.block_id != fmt::kHoleBlock) {
+      BlockInfo block = BAKEFS_TRY(fs.placed_block(where));
+      e.raw_size = block.raw_size;
+      e.stored_size = block.stored_size;
+      if (where.raw_size == 0) e.flags |= BAKEFS_EXTENT_FRAGMENT;
+    } else if (where.raw_size == 0) {
+      return Error::kCorrupt;
+    }
+    if (emit(ctx, &e) != 0) return {};
+    offset += where.available;
+  }
+  return {};
+}
+
 Status readlink(bakefs_fs& fs, bakefs_ino ino, char* buf, size_t size, size_t* length) {
   InodeInfo n = BAKEFS_TRY(fs.load_inode(ino));
   if (n.type() != fmt::kTypeSymlink) return Error::kNotSymlink;
@@ -121,6 +140,11 @@ extern "C" int bakefs_map(bakefs_fs* fs, bakefs_ino ino, uint64_t offset, const 
                           size_t* length) {
   if (fs == nullptr || data == nullptr || length == nullptr) return BAKEFS_EINVAL;
   return to_status(map(*fs, ino, offset, data, length));
+}
+
+extern "C" int bakefs_extents(bakefs_fs* fs, bakefs_ino ino, bakefs_extent_fn emit, void* ctx) {
+  if (fs == nullptr || emit == nullptr) return BAKEFS_EINVAL;
+  return to_status(extents(*fs, ino, emit, ctx));
 }
 
 extern "C" int bakefs_readlink(bakefs_fs* fs, bakefs_ino ino, char* buf, size_t size,

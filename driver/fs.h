@@ -15,6 +15,8 @@
 namespace bakefs {
 
 namespace fmt = ::bakefs::format;
+static_assert(BAKEFS_HOLE == fmt::kHoleBlock);
+static_assert(BAKEFS_ROOT_INO == fmt::kRootIno);
 
 // An extent of the image, validated at mount to lie inside it.
 struct Range {

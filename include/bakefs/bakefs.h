@@ -137,6 +137,22 @@ int bakefs_listxattr(bakefs_fs* fs, bakefs_ino ino, char* buf, size_t size, size
 int bakefs_getxattr(bakefs_fs* fs, bakefs_ino ino, const char* name, void* buf, size_t size,
                     size_t* needed);
 
+/* Where a regular file's bytes are stored, for tools (info, verify, layout studies): emit is
+ * called for each piece in file order and returns nonzero to stop. */
+#define BAKEFS_HOLE 0xffffffffu
+#define BAKEFS_EXTENT_FRAGMENT 1u /* the block holds tails of other files too */
+struct bakefs_extent {
+  uint64_t file_offset; /* first byte of the file in this piece */
+  uint32_t length;      /* bytes of the file in it */
+  uint32_t block;       /* block id, or BAKEFS_HOLE */
+  uint32_t in_block;    /* where the piece starts in the block's raw bytes */
+  uint32_t raw_size;    /* the block's size decompressed (0 for a hole) */
+  uint32_t stored_size; /* its size in the image (0 for a hole); == raw_size when stored raw */
+  uint32_t flags;       /* BAKEFS_EXTENT_* */
+};
+typedef int (*bakefs_extent_fn)(void* ctx, const struct bakefs_extent* extent);
+int bakefs_extents(bakefs_fs* fs, bakefs_ino ino, bakefs_extent_fn emit, void* ctx);
+
 /* Full check on demand: every metadata unit, every stored block (decompressed too) and the
  * layout rules that mount does not check. report, if not NULL, gets one line per problem.
  * Returns BAKEFS_OK only when the image is sound; stops after max_problems problems

@@ -1,0 +1,442 @@
+// ls, cat, stat, info and verify over the driver core.
+// SPDX-License-Identifier: BSD-2-Clause
+#include "inspect.h"
+
+#include <bakefs/format.h>
+
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
+#include <vector>
+
+namespace bakefs::tool {
+namespace {
+
+constexpr uint32_t kTypeMask = 0170000;
+constexpr uint32_t kDir = 0040000;
+constexpr uint32_t kLink = 0120000;
+constexpr uint32_t kRegular = 0100000;
+
+void error(const OpenImage& image, const std::string& path, int status) {
+  std::fprintf(stderr, "bakefs: %s: %s: %s\n", image.name.c_str(), path.c_str(),
+               bakefs_strerror(status));
+}
+
+std::string time_string(int64_t sec, uint32_t nsec, bool full) {
+  time_t t = static_cast<time_t>(sec);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  if (!full) return buf;
+  char ns[16];
+  std::snprintf(ns, sizeof(ns), ".%09u", nsec);
+  return std::string(buf) + ns + " UTC";
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+  return dir.empty() || dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+int print_entry(const OpenImage& image, const std::string& path, const std::string& shown,
+                bakefs_ino ino, bool long_format) {
+  if (!long_format) {
+    std::printf("%s\n", shown.c_str());
+    return BAKEFS_OK;
+  }
+  bakefs_attr a;
+  int s = image.fs.getattr(ino, a);
+  if (s != BAKEFS_OK) return s;
+  std::string size = std::to_string(a.size);
+  if ((a.mode & kTypeMask) == 0020000 || (a.mode & kTypeMask) == 0060000) {
+    size = std::to_string(a.rdev_major) + ", " + std::to_string(a.rdev_minor);
+  }
+  std::string target;
+  if ((a.mode & kTypeMask) == kLink) {
+    s = image.fs.readlink(ino, target);
+    if (s != BAKEFS_OK) return s;
+    target = " -> " + target;
+  }
+  std::printf("%s %3u %5u %5u %10s %s %s%s\n", mode_string(a.mode).c_str(), a.nlink, a.uid, a.gid,
+              size.c_str(), time_string(a.mtime_sec, a.mtime_nsec, false).c_str(), shown.c_str(),
+              target.c_str());
+  (void)path;
+  return BAKEFS_OK;
+}
+
+int list_dir(const OpenImage& image, const std::string& path, bakefs_ino dir, bool long_format,
+             bool recursive) {
+  std::vector<Dirent> entries;
+  int s = image.fs.readdir(dir, entries);
+  if (s != BAKEFS_OK) {
+    error(image, path, s);
+    return kExitFailure;
+  }
+  if (recursive) std::printf("%s:\n", path.empty() ? "/" : path.c_str());
+  int status = kExitOk;
+  for (const Dirent& e : entries) {
+    s = print_entry(image, join(path, e.name), e.name, e.ino, long_format);
+    if (s != BAKEFS_OK) {
+      error(image, join(path, e.name), s);
+      status = kExitFailure;
+    }
+  }
+  if (!recursive) return status;
+  for (const Dirent& e : entries) {
+    if ((e.type << 12) != kDir) continue;
+    std::printf("\n");
+    if (list_dir(image, join(path, e.name), e.ino, long_format, true) != kExitOk)
+      status = kExitFailure;
+  }
+  return status;
+}
+
+// Statistics of the whole image, gathered by walking every inode and every extent.
+struct Census {
+  uint64_t files = 0, directories = 0, symlinks = 0, devices = 0, fifos = 0, sockets = 0;
+  uint64_t file_bytes = 0;  // sum of sizes
+  uint64_t hole_bytes = 0;
+  uint64_t referenced = 0;  // stored file bytes as the files see them (holes excluded)
+  uint64_t distinct = 0;    // of those, the bytes of distinct pieces of blocks
+  uint64_t raw_blocks = 0, compressed_blocks = 0, fragment_blocks = 0;
+  uint64_t hard_links = 0;  // names beyond the first
+  uint64_t xattr_inodes = 0;
+};
+
+int take_census(const OpenImage& image, Census& c) {
+  bakefs_fsstat st;
+  image.fs.statfs(st);
+  std::set<uint32_t> blocks, fragments;
+  std::set<std::tuple<uint32_t, uint32_t, uint32_t>> pieces;  // (block, offset, length)
+  for (bakefs_ino ino = 1; ino <= st.max_ino; ++ino) {
+    bakefs_attr a;
+    int s = image.fs.getattr(ino, a);
+    if (s == BAKEFS_EINVAL) continue;  // the second slot of an extended inode
+    if (s != BAKEFS_OK) return s;
+    std::vector<std::string> names;
+    if (image.fs.listxattr(ino, names) == BAKEFS_OK && !names.empty()) ++c.xattr_inodes;
+    switch (a.mode & kTypeMask) {
+      case kRegular: {
+        ++c.files;
+        if (a.nlink > 1) c.hard_links += a.nlink - 1;
+        c.file_bytes += a.size;
+        struct Walk {
+          Census* c;
+          std::set<uint32_t>* blocks;
+          std::set<uint32_t>* fragments;
+          std::set<std::tuple<uint32_t, uint32_t, uint32_t>>* pieces;
+        } walk{&c, &blocks, &fragments, &pieces};
+        auto emit = [](void* ctx, const bakefs_extent* e) {
+          auto* w = static_cast<Walk*>(ctx);
+          if (e->block == BAKEFS_HOLE) {
+            w->c->hole_bytes += e->length;
+            return 0;
+          }
+          w->c->referenced += e->length;
+          if (w->pieces->emplace(e->block, e->in_block, e->length).second)
+            w->c->distinct += e->length;
+          if (w->blocks->insert(e->block).second) {
+            if (e->flags & BAKEFS_EXTENT_FRAGMENT) w->fragments->insert(e->block);
+            if (e->stored_size == e->raw_size) {
+              ++w->c->raw_blocks;
+            } else {
+              ++w->c->compressed_blocks;
+            }
+          }
+          return 0;
+        };
+        s = bakefs_extents(image.fs.get(), ino, emit, &walk);
+        if (s != BAKEFS_OK) return s;
+        break;
+      }
+      case kDir:
+        ++c.directories;
+        break;
+      case kLink:
+        ++c.symlinks;
+        if (a.nlink > 1) c.hard_links += a.nlink - 1;
+        break;
+      case 0020000:
+      case 0060000:
+        ++c.devices;
+        if (a.nlink > 1) c.hard_links += a.nlink - 1;
+        break;
+      case 0010000:
+        ++c.fifos;
+        if (a.nlink > 1) c.hard_links += a.nlink - 1;
+        break;
+      case 0140000:
+        ++c.sockets;
+        if (a.nlink > 1) c.hard_links += a.nlink - 1;
+        break;
+      default:
+        break;
+    }
+  }
+  c.fragment_blocks = fragments.size();
+  return BAKEFS_OK;
+}
+
+std::vector<std::string> feature_names(uint32_t incompat, uint32_t compat) {
+  std::vector<std::string> names;
+  if (incompat & format::kIncompatZstd) names.push_back("zstd");
+  for (int bit = 1; bit < 32; ++bit) {
+    if (incompat & (1u << bit)) names.push_back("incompat-" + std::to_string(bit));
+  }
+  for (int bit = 0; bit < 32; ++bit) {
+    if (compat & (1u << bit)) names.push_back("compat-" + std::to_string(bit));
+  }
+  return names;
+}
+
+}  // namespace
+
+int read_stored(const OpenImage& image, bakefs_ino ino, std::vector<char>& buf,
+                const std::function<void(uint64_t offset, const char* data, size_t length)>& fn) {
+  struct Run {
+    uint64_t offset = 0, length = 0;
+  };
+  std::vector<Run> runs;
+  auto collect = [](void* ctx, const bakefs_extent* e) {
+    auto* list = static_cast<std::vector<Run>*>(ctx);
+    if (e->block == BAKEFS_HOLE) return 0;
+    if (!list->empty() && list->back().offset + list->back().length == e->file_offset) {
+      list->back().length += e->length;
+    } else {
+      list->push_back({e->file_offset, e->length});
+    }
+    return 0;
+  };
+  int s = bakefs_extents(image.fs.get(), ino, collect, &runs);
+  if (s != BAKEFS_OK) return s;
+  for (const Run& r : runs) {
+    for (uint64_t offset = r.offset, end = r.offset + r.length; offset < end;) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - offset));
+      size_t done = 0;
+      s = image.fs.read(ino, offset, buf.data(), want, done);
+      if (s != BAKEFS_OK) return s;
+      if (done != want) return BAKEFS_ECORRUPT;
+      fn(offset, buf.data(), done);
+      offset += done;
+    }
+  }
+  return BAKEFS_OK;
+}
+
+std::string mode_string(uint32_t mode) {
+  static const std::map<uint32_t, char> kTypes = {{0040000, 'd'}, {0120000, 'l'}, {0020000, 'c'},
+                                                  {0060000, 'b'}, {0010000, 'p'}, {0140000, 's'}};
+  auto it = kTypes.find(mode & kTypeMask);
+  std::string s(1, it == kTypes.end() ? '-' : it->second);
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i) s += (mode & (0400u >> i)) ? rwx[i] : '-';
+  if (mode & 04000) s[3] = (mode & 0100) ? 's' : 'S';
+  if (mode & 02000) s[6] = (mode & 0010) ? 's' : 'S';
+  if (mode & 01000) s[9] = (mode & 0001) ? 't' : 'T';
+  return s;
+}
+
+bool resolve(const OpenImage& image, const std::string& path, bakefs_ino& ino) {
+  int s = image.fs.resolve(path, ino);
+  if (s == BAKEFS_OK) return true;
+  error(image, path, s);
+  return false;
+}
+
+int ls(const OpenImage& image, const std::string& path, bool long_format, bool recursive) {
+  bakefs_ino ino;
+  if (!resolve(image, path, ino)) return kExitFailure;
+  bakefs_attr a;
+  int s = image.fs.getattr(ino, a);
+  if (s != BAKEFS_OK) {
+    error(image, path, s);
+    return kExitFailure;
+  }
+  std::string shown = path.empty() ? "/" : path;
+  if ((a.mode & kTypeMask) != kDir) {
+    s = print_entry(image, shown, shown, ino, long_format);
+    if (s != BAKEFS_OK) error(image, path, s);
+    return s == BAKEFS_OK ? kExitOk : kExitFailure;
+  }
+  return list_dir(image, shown == "/" ? "" : shown, ino, long_format, recursive);
+}
+
+int cat(const OpenImage& image, const std::string& path) {
+  bakefs_ino ino;
+  if (!resolve(image, path, ino)) return kExitFailure;
+  std::vector<char> buf(1 << 20);
+  for (uint64_t offset = 0;;) {
+    size_t done = 0;
+    int s = image.fs.read(ino, offset, buf.data(), buf.size(), done);
+    if (s != BAKEFS_OK) {
+      error(image, path, s);
+      return kExitFailure;
+    }
+    if (done == 0) break;
+    if (std::fwrite(buf.data(), 1, done, stdout) != done) {
+      std::perror("bakefs: write");
+      return kExitFailure;
+    }
+    offset += done;
+  }
+  return kExitOk;
+}
+
+int stat(const OpenImage& image, const std::string& path) {
+  bakefs_ino ino;
+  if (!resolve(image, path, ino)) return kExitFailure;
+  bakefs_attr a;
+  int s = image.fs.getattr(ino, a);
+  std::vector<std::string> xattrs;
+  if (s == BAKEFS_OK) s = image.fs.listxattr(ino, xattrs);
+  std::string target;
+  if (s == BAKEFS_OK && (a.mode & kTypeMask) == kLink) s = image.fs.readlink(ino, target);
+  if (s != BAKEFS_OK) {
+    error(image, path, s);
+    return kExitFailure;
+  }
+  std::printf("  File: %s%s\n", path.empty() ? "/" : path.c_str(),
+              target.empty() ? "" : (" -> " + target).c_str());
+  std::printf("  Size: %llu\tBlocks: %llu\tIO Block: %u\n", static_cast<unsigned long long>(a.size),
+              static_cast<unsigned long long>(a.blocks), a.block_size);
+  std::printf(" Inode: %u\tLinks: %u", a.ino, a.nlink);
+  if ((a.mode & kTypeMask) == 0020000 || (a.mode & kTypeMask) == 0060000) {
+    std::printf("\tDevice type: %u,%u", a.rdev_major, a.rdev_minor);
+  }
+  std::printf("\nAccess: (%04o/%s)\tUid: %u\tGid: %u\n", a.mode & 07777,
+              mode_string(a.mode).c_str(), a.uid, a.gid);
+  std::printf("Modify: %s\n", time_string(a.mtime_sec, a.mtime_nsec, true).c_str());
+  for (const auto& name : xattrs) {
+    std::string value;
+    if (image.fs.getxattr(ino, name, value) != BAKEFS_OK) continue;
+    bool text = !value.empty();
+    for (unsigned char ch : value) text = text && ch >= 32 && ch < 127;
+    std::printf(" Xattr: %s=%s\n", name.c_str(),
+                text ? ("\"" + value + "\"").c_str()
+                     : ("(" + std::to_string(value.size()) + " bytes)").c_str());
+  }
+  return kExitOk;
+}
+
+int info(const OpenImage& image, bool json) {
+  bakefs_fsstat st;
+  image.fs.statfs(st);
+  Census c;
+  int s = take_census(image, c);
+  if (s != BAKEFS_OK) {
+    error(image, "/", s);
+    return kExitFailure;
+  }
+  uint64_t metadata = st.image_size - format::kSuperblockSize - st.stored_bytes;
+  uint64_t stored_file_bytes = c.file_bytes - c.hole_bytes;
+  double ratio = stored_file_bytes != 0
+                     ? static_cast<double>(st.stored_bytes) / static_cast<double>(stored_file_bytes)
+                     : 0.0;
+  nlohmann::ordered_json j;
+  j["image"] = image.name;
+  j["offset"] = image.offset;
+  j["version"] = std::to_string(st.version_major) + "." + std::to_string(st.version_minor);
+  j["features"] = feature_names(st.feature_incompat, st.feature_compat);
+  j["block_size"] = st.block_size;
+  j["build_time"] = time_string(st.build_time_sec, st.build_time_nsec, true);
+  j["image_bytes"] = st.image_size;
+  j["inodes"] = st.inode_count;
+  j["files"] = c.files;
+  j["directories"] = c.directories;
+  j["symlinks"] = c.symlinks;
+  j["devices"] = c.devices;
+  j["fifos"] = c.fifos;
+  j["sockets"] = c.sockets;
+  j["extra_hard_links"] = c.hard_links;
+  j["inodes_with_xattrs"] = c.xattr_inodes;
+  j["file_bytes"] = c.file_bytes;
+  j["hole_bytes"] = c.hole_bytes;
+  j["data_bytes"] = st.stored_bytes;
+  j["metadata_bytes"] = metadata;
+  j["stored_blocks"] = st.block_count;
+  j["compressed_blocks"] = c.compressed_blocks;
+  j["raw_blocks"] = c.raw_blocks;
+  j["fragment_blocks"] = c.fragment_blocks;
+  j["compression_ratio"] = ratio;
+  j["dedup_saved_bytes"] = c.referenced - c.distinct;
+  if (json) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return kExitOk;
+  }
+  for (const auto& [key, value] : j.items()) {
+    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    std::printf("%-20s %s\n", (key + ":").c_str(), text.c_str());
+  }
+  return kExitOk;
+}
+
+int verify(const OpenImage& image, bool quiet) {
+  // Every checksum and structural rule of the image, then everything a reader can reach by
+  // name, so that damage is also named by the paths it touches.
+  std::vector<std::string> problems;
+  int s = image.fs.check(problems, 1000);
+  for (const auto& p : problems)
+    std::fprintf(stderr, "bakefs: %s: %s\n", image.name.c_str(), p.c_str());
+  struct Walker {
+    const OpenImage& image;
+    uint64_t inodes = 0, bytes = 0;
+    int failures = 0;
+    std::vector<char> buf = std::vector<char>(1 << 20);
+
+    void fail(const std::string& path, int status) {
+      error(image, path, status);
+      ++failures;
+    }
+    void visit(bakefs_ino ino, const std::string& path, int depth) {
+      ++inodes;
+      bakefs_attr a;
+      int st = image.fs.getattr(ino, a);
+      std::vector<std::string> names;
+      if (st == BAKEFS_OK) st = image.fs.listxattr(ino, names);
+      for (const auto& name : names) {
+        std::string value;
+        if (st == BAKEFS_OK) st = image.fs.getxattr(ino, name, value);
+      }
+      if (st != BAKEFS_OK) return fail(path, st);
+      if ((a.mode & kTypeMask) == kLink) {
+        std::string target;
+        st = image.fs.readlink(ino, target);
+        if (st != BAKEFS_OK) fail(path, st);
+      } else if ((a.mode & kTypeMask) == kRegular) {
+        // Every stored byte; holes hold none.
+        st = read_stored(image, ino, buf, [&](uint64_t, const char*, size_t n) { bytes += n; });
+        if (st != BAKEFS_OK) fail(path, st);
+      } else if ((a.mode & kTypeMask) == kDir && depth < 4096) {
+        std::vector<Dirent> entries;
+        st = image.fs.readdir(ino, entries);
+        if (st != BAKEFS_OK) return fail(path, st);
+        for (const auto& e : entries) {
+          bakefs_ino child;
+          st = image.fs.lookup(ino, e.name, child);
+          if (st != BAKEFS_OK) {
+            fail(join(path, e.name), st);
+            continue;
+          }
+          visit(child, join(path, e.name), depth + 1);
+        }
+      }
+    }
+  } walker{image};
+  walker.visit(BAKEFS_ROOT_INO, "/", 0);
+  if (s == BAKEFS_OK && walker.failures == 0) {
+    if (!quiet) {
+      std::printf(
+          "%s: sound: %llu names reached, %llu stored bytes of files read, every checksum holds\n",
+          image.name.c_str(), static_cast<unsigned long long>(walker.inodes),
+          static_cast<unsigned long long>(walker.bytes));
+    }
+    return kExitOk;
+  }
+  std::fprintf(stderr, "bakefs: %s: DAMAGED: %zu problems in the structure, %d paths unreadable\n",
+               image.name.c_str(), problems.size(), walker.failures);
+  return kExitFailure;
+}
+
+}  // namespace bakefs::tool

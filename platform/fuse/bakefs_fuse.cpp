@@ -1,0 +1,337 @@
+// serve(): libfuse3 low-level operations over the driver core. Inode numbers are the image's
+// (the root is 1, as FUSE wants), so hard links share st_ino; everything is read-only and
+// immutable, so the kernel may cache entries, attributes and pages for as long as it likes.
+// SPDX-License-Identifier: BSD-2-Clause
+#define FUSE_USE_VERSION 312
+#include "bakefs_fuse.h"
+
+#include <bakefs/errno.h>
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+
+namespace bakefs::fuse {
+namespace {
+
+struct Context {
+  const FileSystem* fs;
+  double timeout;
+};
+
+const Context& context(fuse_req_t req) {
+  return *static_cast<const Context*>(fuse_req_userdata(req));
+}
+
+struct stat to_stat(const bakefs_attr& a) {
+  struct stat st = {};
+  st.st_ino = a.ino;
+  st.st_mode = a.mode;
+  st.st_nlink = a.nlink;
+  st.st_uid = a.uid;
+  st.st_gid = a.gid;
+  st.st_size = static_cast<off_t>(a.size);
+  st.st_blocks = static_cast<blkcnt_t>(a.blocks);
+  st.st_blksize = a.block_size;
+  st.st_rdev = makedev(a.rdev_major, a.rdev_minor);
+  st.st_mtim.tv_sec = a.mtime_sec;
+  st.st_mtim.tv_nsec = a.mtime_nsec;
+  st.st_atim = st.st_mtim;
+  st.st_ctim = st.st_mtim;
+  return st;
+}
+
+void reply_error(fuse_req_t req, int status) {
+  fuse_reply_err(req, bakefs_to_errno(status));
+}
+
+// Fills an entry for ino; returns a bakefs status.
+int make_entry(const Context& c, bakefs_ino ino, fuse_entry_param& e) {
+  bakefs_attr a;
+  int s = c.fs->getattr(ino, a);
+  if (s != BAKEFS_OK) return s;
+  e = {};
+  e.ino = ino;
+  e.generation = 1;
+  e.attr = to_stat(a);
+  e.attr_timeout = c.timeout;
+  e.entry_timeout = c.timeout;
+  return BAKEFS_OK;
+}
+
+void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  const Context& c = context(req);
+  bakefs_ino ino = 0;
+  int s = c.fs->lookup(static_cast<bakefs_ino>(parent), name, ino);
+  fuse_entry_param e = {};
+  if (s == BAKEFS_ENOENT) {
+    e.ino = 0;  // a negative entry: the kernel remembers the name is absent
+    e.entry_timeout = c.timeout;
+    fuse_reply_entry(req, &e);
+    return;
+  }
+  if (s == BAKEFS_OK) s = make_entry(c, ino, e);
+  if (s != BAKEFS_OK) return reply_error(req, s);
+  fuse_reply_entry(req, &e);
+}
+
+void op_forget(fuse_req_t req, fuse_ino_t, uint64_t) {
+  fuse_reply_none(req);
+}
+
+void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  const Context& c = context(req);
+  bakefs_attr a;
+  int s = c.fs->getattr(static_cast<bakefs_ino>(ino), a);
+  if (s != BAKEFS_OK) return reply_error(req, s);
+  struct stat st = to_stat(a);
+  fuse_reply_attr(req, &st, c.timeout);
+}
+
+void op_readlink(fuse_req_t req, fuse_ino_t ino) {
+  std::string target;
+  int s = context(req).fs->readlink(static_cast<bakefs_ino>(ino), target);
+  if (s != BAKEFS_OK) return reply_error(req, s);
+  fuse_reply_readlink(req, target.c_str());
+}
+
+void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if ((fi->flags & O_ACCMODE) != O_RDONLY) return (void)fuse_reply_err(req, EROFS);
+  bakefs_attr a;
+  int s = context(req).fs->getattr(static_cast<bakefs_ino>(ino), a);
+  if (s != BAKEFS_OK) return reply_error(req, s);
+  if ((a.mode & S_IFMT) == S_IFDIR) return (void)fuse_reply_err(req, EISDIR);
+  fi->keep_cache = 1;  // the bytes never change: keep pages across opens
+  fuse_reply_open(req, fi);
+}
+
+// Replies straight from the image when every byte asked for is stored raw; false otherwise.
+bool reply_mapped(fuse_req_t req, const FileSystem& fs, bakefs_ino ino, size_t size, off_t off) {
+  constexpr size_t kMaxSpans = 8;
+  struct {
+    fuse_bufvec vec;
+    fuse_buf more[kMaxSpans - 1];
+  } bufs = {};
+  size_t count = 0, total = 0;
+  uint64_t offset = static_cast<uint64_t>(off);
+  while (total < size && count < kMaxSpans) {
+    const void* data = nullptr;
+    size_t length = 0;
+    if (bakefs_map(fs.get(), ino, offset + total, &data, &length) != BAKEFS_OK) return false;
+    if (length == 0) break;  // end of file
+    length = std::min(length, size - total);
+    fuse_buf& b = count == 0 ? bufs.vec.buf[0] : bufs.more[count - 1];
+    b.mem = const_cast<void*>(data);
+    b.size = length;
+    ++count;
+    total += length;
+  }
+  if (total < size && count == kMaxSpans) return false;
+  bufs.vec.count = count;
+  if (count == 0) bufs.vec.count = 1;  // an empty reply
+  fuse_reply_data(req, &bufs.vec, FUSE_BUF_SPLICE_MOVE);
+  return true;
+}
+
+void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  const FileSystem& fs = *context(req).fs;
+  if (reply_mapped(req, fs, static_cast<bakefs_ino>(ino), size, off)) return;
+  std::unique_ptr<char[]> buf(new char[size]);
+  size_t done = 0;
+  int s = fs.read(static_cast<bakefs_ino>(ino), static_cast<uint64_t>(off), buf.get(), size, done);
+  if (s != BAKEFS_OK) return reply_error(req, s);
+  fuse_reply_buf(req, buf.get(), done);
+}
+
+void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  bakefs_attr a;
+  int s = context(req).fs->getattr(static_cast<bakefs_ino>(ino), a);
+  if (s != BAKEFS_OK) return reply_error(req, s);
+  if ((a.mode & S_IFMT) != S_IFDIR) return (void)fuse_reply_err(req, ENOTDIR);
+  fi->cache_readdir = 1;
+  fi->keep_cache = 1;
+  fuse_reply_open(req, fi);
+}
+
+// readdir and readdirplus: fill at most size bytes from position off.
+void fill_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus) {
+  const Context& c = context(req);
+  struct Fill {
+    fuse_req_t req;
+    const Context* c;
+    bool plus;
+    std::string buf;
+    size_t used = 0;
+    std::string name;
+    int status = BAKEFS_OK;
+  } fill{req, &c, plus, std::string(size, '\0'), 0, {}, BAKEFS_OK};
+  auto emit = [](void* ctx, const char* name, size_t length, bakefs_ino entry, uint32_t type,
+                 uint64_t, uint64_t next) -> int {
+    auto* f = static_cast<Fill*>(ctx);
+    f->name.assign(name, length);
+    char* at = f->buf.data() + f->used;
+    size_t room = f->buf.size() - f->used;
+    size_t need;
+    if (f->plus) {
+      fuse_entry_param e = {};
+      bool dots = f->name == "." || f->name == "..";
+      if (!dots) {
+        f->status = make_entry(*f->c, entry, e);
+        if (f->status != BAKEFS_OK) return 1;
+      } else {
+        e.attr.st_ino = entry;
+        e.attr.st_mode = type << 12;
+      }
+      need =
+          fuse_add_direntry_plus(f->req, at, room, f->name.c_str(), &e, static_cast<off_t>(next));
+    } else {
+      struct stat st = {};
+      st.st_ino = entry;
+      st.st_mode = type << 12;
+      need = fuse_add_direntry(f->req, at, room, f->name.c_str(), &st, static_cast<off_t>(next));
+    }
+    if (need > room) return 1;  // full: this entry comes next time
+    f->used += need;
+    return 0;
+  };
+  int s = bakefs_readdir(c.fs->get(), static_cast<bakefs_ino>(ino), static_cast<uint64_t>(off),
+                         emit, &fill);
+  if (s == BAKEFS_OK) s = fill.status;
+  if (s != BAKEFS_OK && fill.used == 0) return reply_error(req, s);
+  fuse_reply_buf(req, fill.buf.data(), fill.used);
+}
+
+void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  fill_dir(req, ino, size, off, false);
+}
+
+void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  fill_dir(req, ino, size, off, true);
+}
+
+void op_statfs(fuse_req_t req, fuse_ino_t) {
+  bakefs_fsstat st;
+  int s = context(req).fs->statfs(st);
+  if (s != BAKEFS_OK) return reply_error(req, s);
+  struct statvfs v = {};
+  v.f_bsize = st.block_size;
+  v.f_frsize = st.block_size;
+  v.f_blocks = (st.image_size + st.block_size - 1) / st.block_size;
+  v.f_files = st.inode_count;
+  v.f_namemax = st.name_max;
+  v.f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
+  fuse_reply_statfs(req, &v);
+}
+
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  const FileSystem& fs = *context(req).fs;
+  size_t needed = 0;
+  std::string value(size, '\0');
+  int s =
+      bakefs_getxattr(fs.get(), static_cast<bakefs_ino>(ino), name, value.data(), size, &needed);
+  if (s != BAKEFS_OK) return reply_error(req, s);
+  if (size == 0) return (void)fuse_reply_xattr(req, needed);
+  fuse_reply_buf(req, value.data(), needed);
+}
+
+void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  const FileSystem& fs = *context(req).fs;
+  size_t needed = 0;
+  std::string names(size, '\0');
+  int s = bakefs_listxattr(fs.get(), static_cast<bakefs_ino>(ino), names.data(), size, &needed);
+  if (s != BAKEFS_OK) return reply_error(req, s);
+  if (size == 0) return (void)fuse_reply_xattr(req, needed);
+  fuse_reply_buf(req, names.data(), needed);
+}
+
+fuse_lowlevel_ops make_ops() {
+  fuse_lowlevel_ops ops = {};
+  ops.lookup = op_lookup;
+  ops.forget = op_forget;
+  ops.getattr = op_getattr;
+  ops.readlink = op_readlink;
+  ops.open = op_open;
+  ops.read = op_read;
+  ops.opendir = op_opendir;
+  ops.readdir = op_readdir;
+  ops.readdirplus = op_readdirplus;
+  ops.statfs = op_statfs;
+  ops.getxattr = op_getxattr;
+  ops.listxattr = op_listxattr;
+  return ops;
+}
+
+// Owns the libfuse objects of one mount.
+class Session {
+ public:
+  Session(const std::vector<std::string>& args, const Context& context) {
+    for (const auto& a : args) argv_.push_back(const_cast<char*>(a.c_str()));
+    fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(argv_.size()), argv_.data());
+    static const fuse_lowlevel_ops ops = make_ops();
+    se_ = fuse_session_new(&fargs, &ops, sizeof(ops), const_cast<Context*>(&context));
+    fuse_opt_free_args(&fargs);
+    if (se_ == nullptr) throw std::runtime_error("cannot create the FUSE session (bad -o option?)");
+  }
+  ~Session() {
+    if (mounted_) fuse_session_unmount(se_);
+    if (signals_) fuse_remove_signal_handlers(se_);
+    fuse_session_destroy(se_);
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void mount(const std::string& mountpoint) {
+    if (fuse_set_signal_handlers(se_) != 0) throw std::runtime_error("cannot set signal handlers");
+    signals_ = true;
+    if (fuse_session_mount(se_, mountpoint.c_str()) != 0) {
+      throw std::runtime_error(mountpoint +
+                               ": cannot mount (is /dev/fuse there, is it a directory?)");
+    }
+    mounted_ = true;
+  }
+  int loop(unsigned max_threads) {
+    fuse_loop_config* config = fuse_loop_cfg_create();
+    if (max_threads != 0) fuse_loop_cfg_set_max_threads(config, max_threads);
+    int r = fuse_session_loop_mt(se_, config);
+    fuse_loop_cfg_destroy(config);
+    return r;
+  }
+
+ private:
+  std::vector<char*> argv_;
+  fuse_session* se_ = nullptr;
+  bool signals_ = false;
+  bool mounted_ = false;
+};
+
+}  // namespace
+
+int serve(const FileSystem& fs, const std::string& mountpoint, const ServeOptions& options) {
+  Context context{&fs, options.timeout};
+  std::vector<std::string> args{"bakefs"};
+  std::string opts = "ro,default_permissions,subtype=bakefs";
+  if (!options.fsname.empty()) {
+    std::string name;
+    for (char ch : options.fsname) {  // commas separate options; escape them
+      if (ch == ',' || ch == '\\') name += '\\';
+      name += ch;
+    }
+    opts += ",fsname=" + name;
+  }
+  for (const auto& o : options.fuse_options) opts += "," + o;
+  args.push_back("-o");
+  args.push_back(opts);
+  if (options.debug) args.push_back("-d");
+  Session session(args, context);
+  session.mount(mountpoint);
+  if (fuse_daemonize(options.foreground || options.debug ? 1 : 0) != 0) {
+    throw std::runtime_error("cannot go to the background");
+  }
+  return session.loop(options.max_threads) == 0 ? 0 : 1;
+}
+
+}  // namespace bakefs::fuse
