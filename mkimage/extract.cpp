@@ -37,6 +37,11 @@ class Extractor {
   void extract_entry(bakefs_ino ino, int parent_fd, const std::string& name,
                      const std::string& rel);
   int warnings() const { return warnings_; }
+  // Metadata of the image directory `ino` onto the open directory `fd`.
+  void restore_dir_metadata(bakefs_ino ino, const bakefs_attr& a, int fd,
+                            const std::string& shown) {
+    restore_metadata(ino, a, -1, "", fd, shown);
+  }
 
  private:
   [[noreturn]] void stop(const std::string& rel, const std::string& why) {
@@ -250,7 +255,10 @@ int extract(const OpenImage& image, const std::string& dest, const std::string& 
                  bakefs_strerror(s));
     return kExitFailure;
   }
-  if (mkdir(dest.c_str(), 0755) != 0 && errno != EEXIST) {
+  // A destination made here takes the metadata of the image's directory; one that existed is
+  // left as it was.
+  bool made = mkdir(dest.c_str(), 0700) == 0;
+  if (!made && errno != EEXIST) {
     std::fprintf(stderr, "bakefs: %s: cannot create: %s\n", dest.c_str(), std::strerror(errno));
     return kExitFailure;
   }
@@ -264,6 +272,7 @@ int extract(const OpenImage& image, const std::string& dest, const std::string& 
   try {
     if ((a.mode & kTypeMask) == 0040000) {
       x.extract_dir_contents(ino, dest_fd, "");
+      if (made) x.restore_dir_metadata(ino, a, dest_fd, dest);
     } else {
       std::string name = path.substr(path.rfind('/') + 1);
       x.extract_entry(ino, dest_fd, name, name);

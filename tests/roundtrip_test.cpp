@@ -3,10 +3,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -21,17 +19,6 @@ posix::MountedImage build_and_mount(const std::string& source, const std::string
                                     build::Options options = {}) {
   make_image(source, image, options);
   return posix::MountedImage::open(image);
-}
-
-void make_socket(const std::string& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  ASSERT_LT(path.size(), sizeof(addr.sun_path));
-  std::strcpy(addr.sun_path, path.c_str());
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0) << path;
-  close(fd);
 }
 
 // Files whose sizes sit on and one byte around block boundaries, for one block size.
@@ -86,49 +73,7 @@ INSTANTIATE_TEST_SUITE_P(Layouts, BoundaryTest,
 TEST(RoundTrip, EveryFileTypeAndAttribute) {
   TempDir dir;
   const std::string src = dir / "src";
-  make_dir(src);
-  make_dir(src + "/dir", 0750);
-  make_dir(src + "/dir/empty", 0700);
-  write_file(src + "/dir/file", "content\n", 0640);
-  write_file(src + "/empty", "");
-  write_file(src + "/setuid", "x", 04755);
-  write_file(src + "/setgid", "x", 02711);
-  make_dir(src + "/sticky", 01777);
-  ASSERT_EQ(symlink("dir/file", (src + "/relative").c_str()), 0);
-  ASSERT_EQ(symlink("/absolute/elsewhere", (src + "/absolute").c_str()), 0);
-  ASSERT_EQ(symlink(std::string(4000, 'x').c_str(), (src + "/long_target").c_str()), 0);
-  ASSERT_EQ(symlink("missing", (src + "/dangling").c_str()), 0);
-  ASSERT_EQ(mkfifo((src + "/fifo").c_str(), 0620), 0);
-  make_socket(src + "/socket");
-  // Hard links: three names in two directories, and a pair.
-  write_file(src + "/linked", "one inode, three names");
-  ASSERT_EQ(link((src + "/linked").c_str(), (src + "/dir/linked2").c_str()), 0);
-  ASSERT_EQ(link((src + "/linked").c_str(), (src + "/linked3").c_str()), 0);
-  ASSERT_EQ(link((src + "/fifo").c_str(), (src + "/fifo_link").c_str()), 0);
-  // Extended attributes: empty, binary, large values; on files, directories and symlinks.
-  ASSERT_EQ(setxattr((src + "/dir/file").c_str(), "user.empty", "", 0, 0), 0);
-  std::string binary = random_bytes(300, 7);
-  ASSERT_EQ(setxattr((src + "/dir/file").c_str(), "user.binary", binary.data(), binary.size(), 0),
-            0);
-  std::string large = text_bytes(3000, 8);  // ext4 keeps all of them in one block
-  ASSERT_EQ(setxattr((src + "/dir").c_str(), "user.large", large.data(), large.size(), 0), 0);
-  ASSERT_EQ(setxattr(src.c_str(), "user.root", "r", 1, 0), 0);
-  if (is_root()) {
-    ASSERT_EQ(mknod((src + "/char").c_str(), S_IFCHR | 0600, makedev(1, 3)), 0);
-    ASSERT_EQ(mknod((src + "/block").c_str(), S_IFBLK | 0660, makedev(259, 65537)), 0);
-    ASSERT_EQ(lchown((src + "/dir/file").c_str(), 1234, 5678), 0);
-    ASSERT_EQ(lchown((src + "/relative").c_str(), 4000000000u, 7), 0);
-    ASSERT_EQ(lsetxattr((src + "/relative").c_str(), "trusted.on_symlink", "t", 1, 0), 0);
-    ASSERT_EQ(setxattr((src + "/fifo").c_str(), "trusted.fifo", "f", 1, 0), 0);
-  } else {
-    std::fprintf(stderr, "note: not root: device nodes, owners and trusted.* xattrs untested\n");
-  }
-  // Times with nanoseconds, before 1970 and after 2038 too.
-  set_mtime(src + "/dir/file", 1700000000, 123456789);
-  set_mtime(src + "/empty", -86400 * 365, 999999999);
-  set_mtime(src + "/setuid", 4102444800, 1);
-  set_mtime(src + "/relative", 1000000000, 42);
-  set_mtime(src + "/dir", 1600000000, 5);
+  make_rich_tree(src);
   auto m = build_and_mount(src, dir / "img");
   expect_same_tree(src, m.fs);
 

@@ -11,6 +11,7 @@
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -331,7 +332,9 @@ int serve(const FileSystem& fs, const std::string& mountpoint, const ServeOption
   if (fuse_daemonize(options.foreground || options.debug ? 1 : 0) != 0) {
     throw std::runtime_error("cannot go to the background");
   }
-  return session.loop(options.max_threads) == 0 ? 0 : 1;
+  // libfuse's signal handlers leave the signal number as the loop's result: a clean stop.
+  int r = session.loop(options.max_threads);
+  return r == 0 || r == SIGINT || r == SIGTERM || r == SIGHUP ? 0 : 1;
 }
 
 }  // namespace bakefs::fuse

@@ -37,6 +37,14 @@ std::string text_bytes(size_t size, uint64_t seed);
 std::vector<uint8_t> read_bytes(const std::string& path);
 bool is_root();
 
+void make_socket(const std::string& path);
+// A tree with every file type and attribute mkimage keeps: nested directories, empty and
+// boundary-sized files, setuid/setgid/sticky modes, relative, absolute, long and dangling
+// symlinks, hard links (three names in two directories), a fifo and a socket, xattrs on files,
+// directories and symlinks, times before 1970 and after 2038; as root also device nodes,
+// foreign owners and trusted.* xattrs.
+void make_rich_tree(const std::string& src);
+
 // Builds an image of `source` at `image` with the mkimage library.
 build::Stats make_image(const std::string& source, const std::string& image,
                         build::Options options = {});
@@ -44,6 +52,22 @@ build::Stats make_image(const std::string& source, const std::string& image,
 // Compares the tree at `source` with the mounted image, attribute by attribute and byte by
 // byte, with GoogleTest assertions; hard links must map to one image inode.
 void expect_same_tree(const std::string& source, const FileSystem& fs);
+
+// Compares two trees on the host (a source and, say, a FUSE mount or an extraction of its
+// image): types, modes, owners, sizes, mtimes with nanoseconds, link counts, device numbers,
+// symlink targets, xattrs, contents, and hard link groups (same inode in `a` <=> same inode
+// in `b`). `check_owners` false skips uid/gid (an extraction without root).
+void expect_same_host_trees(const std::string& a, const std::string& b, bool check_owners = true);
+
+// Recomputes every metadata unit checksum and the superblock checksum of an image, so that a
+// test can forge an image whose checksums hold (as an attacker could).
+void reseal_image(std::vector<uint8_t>& image);
+
+// Replaces the only occurrence of `from` in the image's metadata with `to` (same length) and
+// reseals; fails the test if `from` is not there exactly once.
+void patch_metadata(std::vector<uint8_t>& image, const std::string& from, const std::string& to);
+
+void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace bakefs::test
 

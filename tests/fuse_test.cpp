@@ -1,0 +1,302 @@
+// The FUSE mount through the real kernel VFS: contents and attributes, everyday tools, many
+// readers, mmap, read-only behaviour, statfs, and clean unmounts.
+// SPDX-License-Identifier: BSD-2-Clause
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <dirent.h>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "test_support.h"
+
+namespace bakefs::test {
+namespace {
+
+bool fuse_available() {
+  return access("/dev/fuse", R_OK | W_OK) == 0;
+}
+
+bool is_mounted(const std::string& path) {
+  struct stat here, parent;
+  if (stat(path.c_str(), &here) != 0 || stat((path + "/..").c_str(), &parent) != 0) return false;
+  return here.st_dev != parent.st_dev;
+}
+
+int shell(const std::string& command) {
+  int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// `bakefs mount -f` in a child process, mounted when constructed, unmounted when destroyed.
+class FuseMount {
+ public:
+  FuseMount(const std::string& image, const std::string& mountpoint,
+            std::vector<std::string> extra = {})
+      : mountpoint_(mountpoint) {
+    make_dir(mountpoint);
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::vector<std::string> args{BAKEFS_PATH, "mount", "-f", image, mountpoint};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(BAKEFS_PATH, argv.data());
+      _exit(127);
+    }
+    for (int i = 0; i < 200 && !is_mounted(mountpoint); ++i) {
+      int status;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+  }
+  ~FuseMount() {
+    if (pid_ > 0) {
+      shell("fusermount3 -u " + mountpoint_ + " 2>/dev/null");
+      int status;
+      waitpid(pid_, &status, 0);
+    }
+  }
+  bool mounted() const { return is_mounted(mountpoint_); }
+  // Sends a signal and returns the exit status of bakefs.
+  int stop(int signal) {
+    kill(pid_, signal);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  int wait_exit() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  std::string mountpoint_;
+  pid_t pid_ = -1;
+};
+
+class FuseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fuse_available()) GTEST_SKIP() << "/dev/fuse is missing: FUSE tests skipped";
+  }
+  TempDir dir_;
+};
+
+TEST_F(FuseTest, GeneratedTreeMatchesThroughTheKernel) {
+  make_rich_tree(dir_ / "src");
+  make_image(dir_ / "src", dir_ / "img");
+  FuseMount m(dir_ / "img", dir_ / "mnt");
+  ASSERT_TRUE(m.mounted());
+  expect_same_host_trees(dir_ / "src", dir_ / "mnt");
+}
+
+TEST_F(FuseTest, RealTreesMatch) {
+  for (const char* tree : {"/usr/include", "/etc"}) {
+    const std::string image = dir_ / "real.img", mnt = dir_ / "real";
+    make_image(tree, image);
+    FuseMount m(image, mnt);
+    ASSERT_TRUE(m.mounted()) << tree;
+    expect_same_host_trees(tree, mnt);
+  }
+}
+
+TEST_F(FuseTest, EverydayToolsWork) {
+  make_rich_tree(dir_ / "src");
+  make_image(dir_ / "src", dir_ / "img");
+  FuseMount m(dir_ / "img", dir_ / "mnt");
+  ASSERT_TRUE(m.mounted());
+  const std::string mnt = dir_ / "mnt";
+  EXPECT_EQ(shell("find " + mnt + " > " + dir_ / "find.txt"), 0);
+  EXPECT_EQ(shell("ls -lR " + mnt + " > /dev/null"), 0);
+  EXPECT_EQ(shell("du -s " + mnt + " > /dev/null"), 0);
+  EXPECT_EQ(shell("tar -C " + mnt + " -cf " + dir_ / "t.tar" + " . 2>/dev/null"), 0);
+  // tar leaves sockets out.
+  EXPECT_EQ(shell("cd " + dir_ / "src" + " && find . ! -type s | sort > " + dir_ / "want.txt"), 0);
+  EXPECT_EQ(shell("tar -tf " + dir_ / "t.tar" + " | sed 's,/$,,' | sort > " + dir_ / "got.txt"), 0);
+  EXPECT_EQ(shell("diff " + dir_ / "want.txt" + " " + dir_ / "got.txt"), 0);
+  EXPECT_EQ(shell("mkdir " + dir_ / "untar" + " && tar -C " + dir_ / "untar" + " -xf " +
+                  dir_ / "t.tar" + " && cmp " + dir_ / "untar/sizes/random_400000" + " " +
+                  dir_ / "src/sizes/random_400000"),
+            0);
+}
+
+TEST_F(FuseTest, HundredThousandEntryDirectoryListsCompletely) {
+  make_dir(dir_ / "src");
+  make_dir(dir_ / "src/big");
+  for (int i = 0; i < 100000; ++i) {
+    int fd = open((dir_ / "src/big/f" + std::to_string(i)).c_str(), O_WRONLY | O_CREAT, 0644);
+    ASSERT_GE(fd, 0);
+    close(fd);
+  }
+  make_image(dir_ / "src", dir_ / "img");
+  FuseMount m(dir_ / "img", dir_ / "mnt");
+  ASSERT_TRUE(m.mounted());
+  DIR* d = opendir((dir_ / "mnt/big").c_str());
+  ASSERT_NE(d, nullptr);
+  size_t count = 0;
+  while (struct dirent* e = readdir(d)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) ++count;
+  }
+  closedir(d);
+  EXPECT_EQ(count, 100000u);
+  struct stat st;
+  EXPECT_EQ(stat((dir_ / "mnt/big/f99999").c_str(), &st), 0);
+  EXPECT_NE(stat((dir_ / "mnt/big/f100000").c_str(), &st), 0);
+}
+
+TEST_F(FuseTest, RandomReadsMmapAndManyThreads) {
+  make_dir(dir_ / "src");
+  const std::string text = text_bytes(3000000, 1), random = random_bytes(1000000, 2);
+  write_file(dir_ / "src/text", text);
+  write_file(dir_ / "src/random", random);
+  make_image(dir_ / "src", dir_ / "img");
+  FuseMount m(dir_ / "img", dir_ / "mnt", {"-o", "cache=1M"});
+  ASSERT_TRUE(m.mounted());
+  // Seeks and reads at random offsets.
+  int fd = open((dir_ / "mnt/text").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  std::mt19937 rng(1);
+  std::vector<char> buf(200000);
+  for (int i = 0; i < 300; ++i) {
+    off_t offset = static_cast<off_t>(rng() % text.size());
+    size_t length = 1 + rng() % buf.size();
+    ASSERT_EQ(lseek(fd, offset, SEEK_SET), offset);
+    ssize_t n = read(fd, buf.data(), length);
+    ASSERT_EQ(n, static_cast<ssize_t>(
+                     std::min<size_t>(length, text.size() - static_cast<size_t>(offset))));
+    ASSERT_EQ(std::memcmp(buf.data(), text.data() + offset, static_cast<size_t>(n)), 0) << offset;
+  }
+  close(fd);
+  // mmap sees the same bytes (raw blocks and compressed ones).
+  for (const auto& [name, want] : {std::pair{"text", &text}, std::pair{"random", &random}}) {
+    int mfd = open((dir_ / "mnt/" + name).c_str(), O_RDONLY);
+    ASSERT_GE(mfd, 0);
+    void* p = mmap(nullptr, want->size(), PROT_READ, MAP_SHARED, mfd, 0);
+    ASSERT_NE(p, MAP_FAILED) << name;
+    EXPECT_EQ(std::memcmp(p, want->data(), want->size()), 0) << name;
+    munmap(p, want->size());
+    close(mfd);
+  }
+  // Eight threads at once, with the page cache dropped so that they reach the daemon.
+  shell("sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null");
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string& want = t % 2 ? text : random;
+      int tfd = open((dir_ / (t % 2 ? "mnt/text" : "mnt/random")).c_str(), O_RDONLY | O_DIRECT);
+      if (tfd < 0) tfd = open((dir_ / (t % 2 ? "mnt/text" : "mnt/random")).c_str(), O_RDONLY);
+      std::mt19937 r(static_cast<unsigned>(t));
+      std::vector<char> b(65536);
+      for (int i = 0; i < 200; ++i) {
+        off_t offset = static_cast<off_t>(r() % want.size());
+        ssize_t n = pread(tfd, b.data(), b.size(), offset);
+        if (n < 0 || std::memcmp(b.data(), want.data() + offset, static_cast<size_t>(n)) != 0)
+          bad++;
+      }
+      close(tfd);
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
+TEST_F(FuseTest, ReadOnlyStatfsAndXattrs) {
+  make_rich_tree(dir_ / "src");
+  make_image(dir_ / "src", dir_ / "img");
+  FuseMount m(dir_ / "img", dir_ / "mnt");
+  ASSERT_TRUE(m.mounted());
+  const std::string mnt = dir_ / "mnt";
+  EXPECT_EQ(open((mnt + "/dir/file").c_str(), O_WRONLY), -1);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(open((mnt + "/new").c_str(), O_WRONLY | O_CREAT, 0644), -1);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(mkdir((mnt + "/newdir").c_str(), 0755), -1);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(unlink((mnt + "/empty").c_str()), -1);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(chmod((mnt + "/empty").c_str(), 0600), -1);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(setxattr((mnt + "/empty").c_str(), "user.x", "1", 1, 0), -1);
+  EXPECT_EQ(errno, EROFS);
+  char value[16] = {};
+  EXPECT_EQ(getxattr((mnt + "/").c_str(), "user.root", value, sizeof(value)), 1);
+  EXPECT_EQ(value[0], 'r');
+  EXPECT_EQ(getxattr((mnt + "/empty").c_str(), "user.none", value, sizeof(value)), -1);
+  EXPECT_EQ(errno, ENODATA);
+  struct statvfs v;
+  ASSERT_EQ(statvfs(mnt.c_str(), &v), 0);
+  EXPECT_TRUE(v.f_flag & ST_RDONLY);
+  EXPECT_EQ(v.f_namemax, 255u);
+  auto image = posix::MountedImage::open(dir_ / "img");
+  bakefs_fsstat st;
+  ASSERT_EQ(image.fs.statfs(st), BAKEFS_OK);
+  EXPECT_EQ(v.f_files, st.inode_count);
+  EXPECT_EQ(v.f_bsize, st.block_size);
+  EXPECT_GE(v.f_blocks * v.f_frsize, st.image_size);
+  // Hard links share st_ino.
+  struct stat a, b;
+  ASSERT_EQ(stat((mnt + "/linked").c_str(), &a), 0);
+  ASSERT_EQ(stat((mnt + "/dir/linked2").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  EXPECT_EQ(a.st_nlink, 3u);
+}
+
+TEST_F(FuseTest, PermissionsAreEnforced) {
+  if (!is_root()) GTEST_SKIP() << "needs root to mount with allow_other and switch users";
+  make_dir(dir_ / "src");
+  write_file(dir_ / "src/secret", "root only", 0600);
+  write_file(dir_ / "src/public", "anyone", 0644);
+  make_image(dir_ / "src", dir_ / "img");
+  FuseMount m(dir_ / "img", dir_ / "mnt", {"-o", "allow_other"});
+  ASSERT_TRUE(m.mounted());
+  chmod(dir_.path().c_str(), 0755);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(3);
+    int denied = open((dir_ / "mnt/secret").c_str(), O_RDONLY) < 0 && errno == EACCES;
+    int allowed = open((dir_ / "mnt/public").c_str(), O_RDONLY) >= 0;
+    _exit(denied && allowed ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "default_permissions must apply modes and owners";
+}
+
+TEST_F(FuseTest, UnmountsCleanlyOnSignalsAndFusermount) {
+  make_dir(dir_ / "src");
+  write_file(dir_ / "src/f", "x");
+  make_image(dir_ / "src", dir_ / "img");
+  for (int signal : {SIGTERM, SIGINT}) {
+    FuseMount m(dir_ / "img", dir_ / "mnt");
+    ASSERT_TRUE(m.mounted());
+    EXPECT_EQ(m.stop(signal), 0) << "signal " << signal;
+    EXPECT_FALSE(is_mounted(dir_ / "mnt"));
+  }
+  FuseMount m(dir_ / "img", dir_ / "mnt");
+  ASSERT_TRUE(m.mounted());
+  EXPECT_EQ(shell("fusermount3 -u " + dir_ / "mnt"), 0);
+  EXPECT_EQ(m.wait_exit(), 0);
+  EXPECT_FALSE(is_mounted(dir_ / "mnt"));
+}
+
+}  // namespace
+}  // namespace bakefs::test
