@@ -242,6 +242,26 @@ TEST(ToolEmbedded, FindsAnImageInsideAProgram) {
   o = bakefs("ls " + dir / "prog");
   EXPECT_EQ(o.status, 1);
   EXPECT_TRUE(contains(o.err, "no bakefs image")) << o.err;
+
+  // A stripped program with the image in the section of bakefs/embed.h, and another image
+  // placed before it in .rodata: the section wins; without the section, the magic finds one.
+  make_dir(dir / "decoy");
+  write_file(dir / "decoy/hello", "decoy\n");
+  make_image(dir / "decoy", dir / "decoy.img");
+  command = "cd " + dir.path() +
+            " && objcopy -I binary -O elf64-x86-64 --rename-section "
+            ".data=.rodata,alloc,load,readonly,data,contents decoy.img decoy.o"
+            " && objcopy -I binary -O elf64-x86-64 --rename-section "
+            ".data=bakefs_image,alloc,load,readonly,data,contents img image.o"
+            " && cc -o app empty.c decoy.o image.o 2>/dev/null && strip app"
+            " && objcopy --remove-section bakefs_image app app-without-section";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  o = bakefs("cat " + dir / "app" + " /hello");
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "hello from inside a program\n");
+  o = bakefs("cat " + dir / "app-without-section" + " /hello");
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "decoy\n");
 }
 
 }  // namespace
