@@ -28,6 +28,21 @@ constexpr uint32_t kTypeMask = 0170000;
 // Stops the extraction: a message naming the entry has been printed.
 struct Stop {};
 
+// Closes a descriptor when it goes out of scope (a Stop unwinds through many of them).
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
 class Extractor {
  public:
   Extractor(const OpenImage& image, const ExtractOptions& options, int dest_fd)
@@ -115,13 +130,11 @@ bool Extractor::link_again(bakefs_ino ino, int parent_fd, const std::string& nam
   size_t slash = first.rfind('/');
   std::string first_dir = slash == std::string::npos ? "" : first.substr(0, slash);
   std::string first_base = slash == std::string::npos ? first : first.substr(slash + 1);
-  int from = open_beneath(dest_fd_, first_dir);
-  if (from < 0) stop_errno(rel, "cannot open the directory of " + first);
-  int r = linkat(from, first_base.c_str(), parent_fd, name.c_str(), 0);
-  int error = errno;
-  ::close(from);
-  errno = error;
-  if (r != 0) stop_errno(rel, "cannot link to " + first);
+  UniqueFd from(open_beneath(dest_fd_, first_dir));
+  if (from.get() < 0) stop_errno(rel, "cannot open the directory of " + first);
+  if (linkat(from.get(), first_base.c_str(), parent_fd, name.c_str(), 0) != 0) {
+    stop_errno(rel, "cannot link to " + first);
+  }
   return true;
 }
 
@@ -137,30 +150,18 @@ void Extractor::extract_entry(bakefs_ino ino, int parent_fd, const std::string& 
       if (mkdirat(parent_fd, name.c_str(), 0700) != 0 && errno != EEXIST)
         stop_errno(rel, "cannot create directory");
       // An existing directory is reused; anything else there (a symlink above all) stops us.
-      int fd = openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0) stop_errno(rel, "cannot open directory (is something else there?)");
-      try {
-        extract_dir_contents(ino, fd, rel);
-        restore_metadata(ino, a, parent_fd, name, fd, rel);
-      } catch (...) {
-        ::close(fd);
-        throw;
-      }
-      ::close(fd);
+      UniqueFd fd(openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (fd.get() < 0) stop_errno(rel, "cannot open directory (is something else there?)");
+      extract_dir_contents(ino, fd.get(), rel);
+      restore_metadata(ino, a, parent_fd, name, fd.get(), rel);
       return;
     }
     case 0100000: {
-      int fd = openat(parent_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0600);
-      if (fd < 0) stop_errno(rel, "cannot create file");
-      try {
-        write_file(ino, a, fd, rel);
-        restore_metadata(ino, a, parent_fd, name, fd, rel);
-      } catch (...) {
-        ::close(fd);
-        throw;
-      }
-      ::close(fd);
+      UniqueFd fd(openat(parent_fd, name.c_str(),
+                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (fd.get() < 0) stop_errno(rel, "cannot create file");
+      write_file(ino, a, fd.get(), rel);
+      restore_metadata(ino, a, parent_fd, name, fd.get(), rel);
       return;
     }
     case 0120000: {
