@@ -52,9 +52,6 @@ class BlockCache {
   Status copy(const Platform& platform, uint32_t id, uint32_t raw_size, uint32_t offset, void* dst,
               uint32_t length, Fill&& fill);
 
-  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
-  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
-
  private:
   struct Set {
     void* lock;
@@ -74,12 +71,7 @@ class BlockCache {
   uint32_t set_count_ = 0;
   uint32_t ways_ = 0;
   uint32_t block_size_ = 0;
-  std::atomic<uint64_t> hits_{0};
-  std::atomic<uint64_t> misses_{0};
 };
-
-static_assert(std::atomic<uint64_t>::is_always_lock_free || sizeof(void*) < 8,
-              "statistics counters must not need libatomic");
 
 template <typename Fill>
 Status BlockCache::copy(const Platform& platform, uint32_t id, uint32_t raw_size, uint32_t offset,
@@ -89,11 +81,9 @@ Status BlockCache::copy(const Platform& platform, uint32_t id, uint32_t raw_size
   for (uint32_t way = 0; way < ways_; ++way) {
     if (set.tags[way] != id + 1) continue;
     set.referenced[way] = 1;
-    hits_.fetch_add(1, std::memory_order_relaxed);
     copy_bytes(dst, set.buffers + static_cast<size_t>(way) * block_size_ + offset, length);
     return {};
   }
-  misses_.fetch_add(1, std::memory_order_relaxed);
   if (offset == 0 && length == raw_size) return fill(static_cast<uint8_t*>(dst));
   uint32_t way = victim(set, ways_);
   uint8_t* buffer = set.buffers + static_cast<size_t>(way) * block_size_;

@@ -1,5 +1,6 @@
 // The full check on demand: every checksum, the block layout, every inode and directory, and
-// link counts against references.
+// link counts against references. Its work is linear in the image: objects that inodes may
+// share (block lists, xattr sets) are checked once.
 // SPDX-License-Identifier: BSD-2-Clause
 #include "fs.h"
 
@@ -7,17 +8,96 @@ using namespace bakefs;
 
 namespace {
 
+// A set of shared heap objects already checked, keyed by (heap offset, two more keys), with the
+// result of the check. Open addressing in memory from the platform; when that memory is not to
+// be had, every object is checked each time (slower, same answer).
+class CheckedSet {
+ public:
+  struct Entry {
+    uint64_t offset;  // heap offset + 1; 0 marks an empty slot
+    uint64_t key;
+    uint32_t key2;
+    uint32_t value;
+    bool sound;
+  };
+
+  CheckedSet(const Platform& platform, uint32_t items) : platform_(platform) {
+    uint64_t capacity = 16;
+    while (capacity < uint64_t{items} * 2) capacity *= 2;
+    if (capacity > SIZE_MAX / sizeof(Entry)) return;
+    entries_ = platform.alloc_array<Entry>(static_cast<size_t>(capacity));
+    if (entries_ != nullptr) mask_ = capacity - 1;
+  }
+  ~CheckedSet() {
+    if (entries_ != nullptr) platform_.free_array(entries_, static_cast<size_t>(mask_ + 1));
+  }
+  CheckedSet(const CheckedSet&) = delete;
+  CheckedSet& operator=(const CheckedSet&) = delete;
+
+  bool have_memory() const { return entries_ != nullptr; }
+
+  // The entry for (offset, key, key2), or nullptr.
+  const Entry* find(uint64_t offset, uint64_t key, uint32_t key2) const {
+    if (entries_ == nullptr) return nullptr;
+    for (uint64_t i = slot(offset, key);; i = (i + 1) & mask_) {
+      const Entry& e = entries_[i];
+      if (e.offset == 0) return nullptr;
+      if (e.offset == offset + 1 && e.key == key && e.key2 == key2) return &e;
+    }
+  }
+  void insert(uint64_t offset, uint64_t key, uint32_t key2, uint32_t value, bool sound) {
+    if (entries_ == nullptr || used_ * 2 >= mask_) return;  // full: check again next time
+    uint64_t i = slot(offset, key);
+    while (entries_[i].offset != 0) i = (i + 1) & mask_;
+    entries_[i] = {offset + 1, key, key2, value, sound};
+    ++used_;
+  }
+
+ private:
+  uint64_t slot(uint64_t offset, uint64_t key) const {
+    return ((offset * 0x9e3779b97f4a7c15ull) ^ (key * 0xc2b2ae3d27d4eb4full)) >> 17 & mask_;
+  }
+
+  const Platform& platform_;
+  Entry* entries_ = nullptr;
+  uint64_t mask_ = 0;
+  uint64_t used_ = 0;
+};
+
 class Checker {
  public:
-  Checker(bakefs_fs& fs, bakefs_report_fn report, void* ctx, uint32_t max_problems,
-          uint32_t* references)
-      : fs_(fs), report_(report), ctx_(ctx), max_(max_problems), references_(references) {}
+  Checker(bakefs_fs& fs, bakefs_report_fn report, void* ctx, uint32_t max_problems)
+      : fs_(fs),
+        report_(report),
+        ctx_(ctx),
+        max_(max_problems),
+        lists_(fs.platform, fs.inode_count),
+        xattr_sets_(fs.platform, fs.inode_count),
+        dir_blocks_(fs.platform, fs.inode_count) {
+    const Platform& p = fs.platform;
+    references_ = p.alloc_array<uint32_t>(fs.slot_count);
+    dir_names_ = p.alloc_array<uint8_t>(fs.slot_count);
+    if (references_ == nullptr || dir_names_ == nullptr || !lists_.have_memory() ||
+        !xattr_sets_.have_memory() || !dir_blocks_.have_memory()) {
+      out_of_memory_ = true;
+    }
+  }
+  ~Checker() {
+    fs_.platform.free_array(references_, fs_.slot_count);
+    fs_.platform.free_array(dir_names_, fs_.slot_count);
+  }
+  Checker(const Checker&) = delete;
+  Checker& operator=(const Checker&) = delete;
 
+  void check_units();
+  void check_blocks();
+  void check_inodes();
+  int result() const;
+
+ private:
   bool full() const { return max_ != 0 && problems_ >= max_; }
-  uint32_t problems() const { return problems_; }
-  bool saw_checksum() const { return saw_checksum_; }
-
   void problem(const Message& m) {
+    if (full()) return;
     ++problems_;
     if (report_ != nullptr) report_(ctx_, m.c_str());
   }
@@ -29,22 +109,22 @@ class Checker {
     return true;
   }
 
-  void check_units();
-  void check_blocks();
-  void check_inodes();
-
- private:
   Status check_regular(const InodeInfo& n);
+  Status check_block_list(const InodeInfo& n, uint64_t listed, uint32_t tail, uint32_t& holes);
   Status check_directory(const InodeInfo& n);
   Status check_xattrs(const InodeInfo& n);
+  void check_link_counts();
 
   bakefs_fs& fs_;
   bakefs_report_fn report_;
   void* ctx_;
   uint32_t max_;
-  uint32_t* references_;  // links found per inode; nullptr when memory was short
+  CheckedSet lists_, xattr_sets_, dir_blocks_;
+  uint32_t* references_ = nullptr;  // per slot: names of it, plus ".." of its subdirectories
+  uint8_t* dir_names_ = nullptr;    // per slot: names of a directory (must be 1; root 0)
   uint32_t problems_ = 0;
   bool saw_checksum_ = false;
+  bool out_of_memory_ = false;
 };
 
 void Checker::check_units() {
@@ -57,7 +137,7 @@ void Checker::check_blocks() {
   const Platform& p = fs_.platform;
   uint8_t* scratch = static_cast<uint8_t*>(p.alloc(fs_.block_size, 64));
   if (scratch == nullptr) {
-    problem(Message() << "out of memory for the block check");
+    out_of_memory_ = true;
     return;
   }
   uint64_t expected = fs_.data.offset;
@@ -73,22 +153,49 @@ void Checker::check_blocks() {
     if (failed(fs_.verify_block(id, block, true), "block", id)) continue;
     if (!block.raw()) failed(fs_.decompress(block, scratch), "block", id);
   }
-  if (!full() && expected != fs_.data.offset + fs_.data.size) {
+  if (expected != fs_.data.offset + fs_.data.size) {
     problem(Message() << "data extent has " << fs_.data.offset + fs_.data.size - expected
                       << " bytes after the last block");
   }
   p.free(scratch, fs_.block_size);
 }
 
+// The listed blocks of a file: each a hole or a block of exactly the expected size. Files with
+// the same list share the work.
+Status Checker::check_block_list(const InodeInfo& n, uint64_t listed, uint32_t tail,
+                                 uint32_t& holes) {
+  if (const CheckedSet::Entry* seen = lists_.find(n.block_list(), listed, tail)) {
+    holes = seen->value;
+    return seen->sound ? Status() : Status(Error::kCorrupt);
+  }
+  holes = 0;
+  Status s;
+  for (uint64_t index = 0; index < listed && s.ok(); ++index) {
+    auto where = fs_.place(n, index << fs_.block_log);
+    if (!where.ok()) {
+      s = where.error();
+    } else if (where.value().block_id == fmt::kHoleBlock) {
+      ++holes;
+    } else {
+      auto block = fs_.placed_block(where.value());
+      if (!block.ok()) s = block.error();
+    }
+  }
+  lists_.insert(n.block_list(), listed, tail, holes, s.ok());
+  return s;
+}
+
 Status Checker::check_regular(const InodeInfo& n) {
-  // bakefs_extents checks every block the file uses: ids, sizes, the tail's place.
+  const uint64_t full = n.size >> fs_.block_log;
+  const uint32_t tail = static_cast<uint32_t>(n.size & (fs_.block_size - 1));
+  const bool fragment = (n.flags & fmt::kInodeHasTail) != 0;
+  const uint64_t listed = full + (tail != 0 && !fragment ? 1 : 0);
   uint32_t holes = 0;
-  auto count = [](void* ctx, const bakefs_extent* e) {
-    if (e->block == BAKEFS_HOLE) ++*static_cast<uint32_t*>(ctx);
-    return 0;
-  };
-  int s = bakefs_extents(&fs_, n.ino, count, &holes);
-  if (s != BAKEFS_OK) return static_cast<Error>(s);
+  if (listed != 0) BAKEFS_CHECK(check_block_list(n, listed, fragment ? 0 : tail, holes));
+  if (fragment) {
+    Placement where = BAKEFS_TRY(fs_.place(n, full << fs_.block_log));
+    (void)BAKEFS_TRY(fs_.placed_block(where));
+  }
   uint32_t recorded = BAKEFS_TRY(fs_.hole_count(n));
   if (holes != recorded || (holes == 0 && n.sparse())) return Error::kCorrupt;
   return {};
@@ -96,14 +203,20 @@ Status Checker::check_regular(const InodeInfo& n) {
 
 Status Checker::check_directory(const InodeInfo& n) {
   if (!fs_.heap.contains(n.data, n.size)) return Error::kCorrupt;
-  uint64_t names_end = uint64_t{n.aux0} * sizeof(fmt::DirEntry);
+  // Two directories never share entries: that is how loops and doubled trees start. (Empty
+  // directories may share an empty block.)
+  if (n.aux0 != 0) {
+    if (dir_blocks_.find(n.data, 0, 0) != nullptr) return Error::kCorrupt;
+    dir_blocks_.insert(n.data, 0, 0, 0, true);
+  }
+  const uint64_t names_start = uint64_t{n.aux0} * sizeof(fmt::DirEntry);
   const uint8_t* prev = nullptr;
   uint32_t prev_length = 0;
   for (uint32_t i = 0; i < n.aux0; ++i) {
     auto e = BAKEFS_TRY(
         fs_.meta_load<fmt::DirEntry>(fs_.heap, n.data + uint64_t{i} * sizeof(fmt::DirEntry)));
     uint32_t offset = e.name_offset.load(), length = e.name_length.load();
-    if (length == 0 || length > fmt::kMaxNameLength || offset < names_end ||
+    if (length == 0 || length > fmt::kMaxNameLength || offset < names_start ||
         !fits(offset, length, n.size)) {
       return Error::kCorrupt;
     }
@@ -122,21 +235,28 @@ Status Checker::check_directory(const InodeInfo& n) {
     prev_length = length;
     bakefs_ino ino = e.ino.load();
     if (ino == n.ino) return Error::kCorrupt;
-    InodeInfo child = BAKEFS_TRY(fs_.load_inode(ino));
+    InodeInfo child = BAKEFS_TRY(fs_.load_linked_inode(ino));
     if (e.type != child.mode >> 12) return Error::kCorrupt;
     if (child.is_dir() && child.aux1 != n.ino) return Error::kCorrupt;
     if (references_ != nullptr) {
       references_[ino - 1] += 1;
       if (child.is_dir()) references_[n.ino - 1] += 1;  // the child's ".."
     }
+    if (child.is_dir() && dir_names_ != nullptr && dir_names_[ino - 1] < 255) {
+      dir_names_[ino - 1] += 1;
+    }
   }
   return {};
 }
 
 Status Checker::check_xattrs(const InodeInfo& n) {
-  size_t needed = 0;
-  int s = bakefs_listxattr(&fs_, n.ino, nullptr, 0, &needed);
-  return s == BAKEFS_OK ? Status() : Status(static_cast<Error>(s));
+  if ((n.flags & fmt::kInodeHasXattrs) == 0) return {};
+  if (const CheckedSet::Entry* seen = xattr_sets_.find(n.xattr_ref, 0, 0)) {
+    return seen->sound ? Status() : Status(Error::kCorrupt);
+  }
+  Status s = fs_.check_xattr_set(n.xattr_ref);
+  xattr_sets_.insert(n.xattr_ref, 0, 0, 0, s.ok());
+  return s;
 }
 
 void Checker::check_inodes() {
@@ -156,22 +276,25 @@ void Checker::check_inodes() {
         s = check_directory(n);
         break;
       case fmt::kTypeSymlink:
-        s = fs_.heap.contains(n.data, n.size) && n.size != 0 ? Status() : Status(Error::kCorrupt);
+        s = fs_.heap.contains(n.data, n.size) ? Status() : Status(Error::kCorrupt);
         break;
       default:
         break;
     }
     if (s.ok()) s = check_xattrs(n);
-    if (n.nlink == 0) s = Error::kCorrupt;
+    if (s.ok() && n.nlink == 0) s = Error::kCorrupt;
     failed(s, "inode", ino);
   }
-  if (!full() && found != fs_.inode_count) {
+  if (found != fs_.inode_count) {
     problem(Message() << "inode table holds " << found << " inodes, the superblock says "
                       << fs_.inode_count);
   }
-  if (references_ == nullptr || full()) return;
-  // The root is its own parent: "." and ".." of the root.
-  references_[fmt::kRootIno - 1] += 1;
+  check_link_counts();
+}
+
+void Checker::check_link_counts() {
+  if (references_ == nullptr || dir_names_ == nullptr || full()) return;
+  references_[fmt::kRootIno - 1] += 1;  // the root's ".." is itself
   for (bakefs_ino ino = 1; ino <= fs_.slot_count && !full(); ++ino) {
     auto r = fs_.load_inode(ino);
     if (!r.ok()) continue;
@@ -182,7 +305,17 @@ void Checker::check_inodes() {
       problem(Message() << "inode " << n.ino << ": link count " << n.nlink << ", but " << expected
                         << " references");
     }
+    if (n.is_dir() && dir_names_[n.ino - 1] != (n.ino == fmt::kRootIno ? 0 : 1)) {
+      problem(Message() << "directory " << n.ino << " has " << uint32_t{dir_names_[n.ino - 1]}
+                        << " names");
+    }
   }
+}
+
+int Checker::result() const {
+  if (problems_ != 0) return saw_checksum_ ? BAKEFS_ECHECKSUM : BAKEFS_ECORRUPT;
+  // Sound as far as it went; without the memory for the link counts that is not far enough.
+  return out_of_memory_ ? BAKEFS_ENOMEM : BAKEFS_OK;
 }
 
 }  // namespace
@@ -190,14 +323,9 @@ void Checker::check_inodes() {
 extern "C" int bakefs_check(bakefs_fs* fs, bakefs_report_fn report, void* ctx,
                             uint32_t max_problems) {
   if (fs == nullptr) return BAKEFS_EINVAL;
-  const Platform& p = fs->platform;
-  uint32_t* refs = p.alloc_array<uint32_t>(fs->slot_count);
-  if (refs == nullptr) p.log(1, "bakefs: check: not enough memory to count links; skipped");
-  Checker checker(*fs, report, ctx, max_problems, refs);
+  Checker checker(*fs, report, ctx, max_problems);
   checker.check_units();
   checker.check_blocks();
   checker.check_inodes();
-  p.free_array(refs, fs->slot_count);
-  if (checker.problems() == 0) return BAKEFS_OK;
-  return checker.saw_checksum() ? BAKEFS_ECHECKSUM : BAKEFS_ECORRUPT;
+  return checker.result();
 }

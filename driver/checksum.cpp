@@ -12,8 +12,8 @@ uint64_t checksum64(const void* data, size_t length, uint64_t seed) {
 }
 
 Status VerifiedSet::init(const Platform& platform, uint32_t slots) {
-  // Index + 1 is stored, so index UINT32_MAX would read as an empty slot and is never
-  // recorded; the tables never get that large (mount refuses more units).
+  // Index + 1 is stored; contains() refuses UINT32_MAX, whose + 1 is the empty mark (and
+  // mount never lets a table get that large).
   slots_ = platform.alloc_array<std::atomic<uint32_t>>(slots);
   if (slots_ == nullptr) return Error::kNoMemory;
   mask_ = slots - 1;

@@ -21,7 +21,9 @@ class VerifiedSet {
   void fini(const Platform& platform);
 
   bool contains(uint32_t index) const {
-    return slots_[index & mask_].load(std::memory_order_acquire) == index + 1;
+    // UINT32_MAX + 1 would read as an empty slot; such an index is never recorded.
+    return index != UINT32_MAX &&
+           slots_[index & mask_].load(std::memory_order_acquire) == index + 1;
   }
   void insert(uint32_t index) { slots_[index & mask_].store(index + 1, std::memory_order_release); }
 

@@ -38,6 +38,27 @@ Result<Entry> entry_at(bakefs_fs& fs, const DirView& dir, uint32_t index) {
   return Entry{e.ino.load(), e.type, name, length};
 }
 
+// What readdir hands out must be a name lookup can find: no '/' or NUL, not "." or "..", and
+// a type that exists. (The inode behind it is checked by lookup, which callers use next.)
+bool plausible(const Entry& e) {
+  for (uint32_t i = 0; i < e.length; ++i) {
+    if (e.name[i] == '/' || e.name[i] == '\0') return false;
+  }
+  if (e.name[0] == '.' && (e.length == 1 || (e.length == 2 && e.name[1] == '.'))) return false;
+  switch (e.type << 12) {
+    case fmt::kTypeFifo:
+    case fmt::kTypeChar:
+    case fmt::kTypeDir:
+    case fmt::kTypeBlock:
+    case fmt::kTypeRegular:
+    case fmt::kTypeSymlink:
+    case fmt::kTypeSocket:
+      return true;
+    default:
+      return false;
+  }
+}
+
 int compare_names(const uint8_t* a, size_t a_length, const char* b, size_t b_length) {
   int c = compare_bytes(a, b, min_of(a_length, b_length));
   if (c != 0) return c;
@@ -48,7 +69,7 @@ Result<bakefs_ino> lookup(bakefs_fs& fs, bakefs_ino dir_ino, const char* name, s
   InodeInfo dir = BAKEFS_TRY(fs.load_inode(dir_ino));
   DirView view = BAKEFS_TRY(open_dir(fs, dir));
   if (length == 1 && name[0] == '.') return dir_ino;
-  if (length == 2 && name[0] == '.' && name[1] == '.') return bakefs_ino{dir.aux1};
+  if (length == 2 && name[0] == '.' && name[1] == '.') return bakefs_ino{dir.aux1};  // checked
   if (length == 0 || length > fmt::kMaxNameLength) return Error::kNotFound;
   uint32_t low = 0, high = view.count;
   while (low < high) {
@@ -63,7 +84,7 @@ Result<bakefs_ino> lookup(bakefs_fs& fs, bakefs_ino dir_ino, const char* name, s
       // The child must agree with its entry, and a subdirectory must name this directory as
       // its parent: then no chain of lookups can loop, whatever the image says.
       if (e.ino == dir_ino) return Error::kCorrupt;
-      InodeInfo child = BAKEFS_TRY(fs.load_inode(e.ino));
+      InodeInfo child = BAKEFS_TRY(fs.load_linked_inode(e.ino));
       if (e.type != static_cast<uint32_t>(child.mode >> 12)) return Error::kCorrupt;
       if (child.is_dir() && child.aux1 != dir_ino) return Error::kCorrupt;
       return e.ino;
@@ -83,9 +104,20 @@ Status readdir(bakefs_fs& fs, bakefs_ino dir_ino, uint64_t pos, bakefs_dirent_fn
     if (emit(ctx, "..", 2, dir.aux1, fmt::kTypeDir >> 12, 1, 2) != 0) return {};
     pos = 2;
   }
+  // Names must ascend strictly, as lookup's binary search assumes: compare each with the one
+  // before it (on resumption, load that one first).
+  Entry previous{};
+  if (pos > 2 && pos - 2 <= view.count)
+    previous = BAKEFS_TRY(entry_at(fs, view, static_cast<uint32_t>(pos - 3)));
   for (uint64_t index = pos - 2; index < view.count; ++index) {
     Entry e = BAKEFS_TRY(entry_at(fs, view, static_cast<uint32_t>(index)));
-    if (e.ino == 0 || e.ino > fs.slot_count) return Error::kCorrupt;
+    if (e.ino == 0 || e.ino > fs.slot_count || !plausible(e)) return Error::kCorrupt;
+    if (previous.name != nullptr &&
+        compare_names(previous.name, previous.length, reinterpret_cast<const char*>(e.name),
+                      e.length) >= 0) {
+      return Error::kCorrupt;
+    }
+    previous = e;
     if (emit(ctx, reinterpret_cast<const char*>(e.name), e.length, e.ino, e.type, index + 2,
              index + 3) != 0) {
       return {};

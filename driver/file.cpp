@@ -121,9 +121,9 @@ Status extents(bakefs_fs& fs, bakefs_ino ino, bakefs_extent_fn emit, void* ctx) 
 Status readlink(bakefs_fs& fs, bakefs_ino ino, char* buf, size_t size, size_t* length) {
   InodeInfo n = BAKEFS_TRY(fs.load_inode(ino));
   if (n.type() != fmt::kTypeSymlink) return Error::kNotSymlink;
-  const uint8_t* target = BAKEFS_TRY(fs.meta_bytes(fs.heap, n.data, n.size));
-  *length = n.size;
+  *length = n.size;  // 1 .. kMaxSymlinkLength (load_inode)
   if (size < n.size) return Error::kRange;
+  const uint8_t* target = BAKEFS_TRY(fs.meta_bytes(fs.heap, n.data, n.size));
   copy_bytes(buf, target, n.size);
   return {};
 }

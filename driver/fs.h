@@ -100,10 +100,15 @@ struct bakefs_fs {
   }
 
   bakefs::Status verify_unit(uint32_t unit, bool force);
+  // The xattr set at heap offset ref: sound entries, sorted names, exactly filling it.
+  bakefs::Status check_xattr_set(uint64_t ref);
   bakefs::Status verify_block(uint32_t id, const bakefs::BlockInfo& block, bool force);
   bakefs::Result<bakefs::InodeInfo> load_inode(bakefs_ino ino);
-  // A sparse regular file's count of hole blocks; 0 for any other inode.
+  // An inode whose number the image gave (an entry, a parent): a bad number is corruption.
+  bakefs::Result<bakefs::InodeInfo> load_linked_inode(bakefs_ino ino);
+  // A sparse regular file's count of hole blocks, and the bytes they cover; 0 for others.
   bakefs::Result<uint32_t> hole_count(const bakefs::InodeInfo& inode);
+  bakefs::Result<uint64_t> hole_bytes(const bakefs::InodeInfo& inode);
   bakefs::Result<bakefs::BlockInfo> load_block(uint32_t id);
   bakefs::Result<bakefs::Placement> place(const bakefs::InodeInfo& inode, uint64_t offset);
   // The block a placement points into, checked to hold what the placement expects.

@@ -68,12 +68,16 @@ Status check_inode(const bakefs_fs& fs, const InodeInfo& n) {
     case fmt::kTypeRegular:
       return {};
     case fmt::kTypeDir:
-      // Entries, then names: the records alone must fit in the block.
-      if (n.aux0 > n.size / sizeof(fmt::DirEntry) || n.aux1 == 0 || n.aux1 > fs.slot_count) {
+      // Entries, then names: the records alone must fit in the block. The root is its own
+      // parent and no other directory is: with lookup's parent check, no path can loop.
+      if (n.aux0 > n.size / sizeof(fmt::DirEntry) || n.aux1 == 0 || n.aux1 > fs.slot_count ||
+          (n.ino == fmt::kRootIno) != (n.aux1 == n.ino)) {
         return Error::kCorrupt;
       }
       return {};
     case fmt::kTypeSymlink:
+      if (n.size == 0 || n.size > fmt::kMaxSymlinkLength) return Error::kCorrupt;
+      return {};
     case fmt::kTypeFifo:
     case fmt::kTypeChar:
     case fmt::kTypeBlock:
@@ -130,6 +134,25 @@ Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino) {
   return n;
 }
 
+Result<InodeInfo> bakefs_fs::load_linked_inode(bakefs_ino ino) {
+  auto r = load_inode(ino);
+  if (!r.ok() && r.error() == Error::kInvalid) return Error::kCorrupt;
+  return r;
+}
+
+Result<uint64_t> bakefs_fs::hole_bytes(const InodeInfo& n) {
+  uint32_t holes = BAKEFS_TRY(hole_count(n));
+  if (holes == 0) return uint64_t{0};
+  uint64_t bytes = uint64_t{holes} << block_log;
+  // A short tail block that is a hole counts its own length, not a whole block.
+  uint32_t tail = static_cast<uint32_t>(n.size & (block_size - 1));
+  if (tail != 0 && (n.flags & fmt::kInodeHasTail) == 0) {
+    Placement last = BAKEFS_TRY(place(n, n.size - 1));
+    if (last.block_id == fmt::kHoleBlock) bytes -= block_size - tail;
+  }
+  return bytes;
+}
+
 Result<uint32_t> bakefs_fs::hole_count(const InodeInfo& n) {
   if (!n.sparse()) return uint32_t{0};
   auto count = BAKEFS_TRY(meta_load<fmt::le32>(heap, n.data));
@@ -157,10 +180,9 @@ extern "C" int bakefs_getattr(bakefs_fs* fs, bakefs_ino ino, bakefs_attr* out) {
   }
   if (n.type() == fmt::kTypeRegular) {
     // Space the file's bytes take, holes excluded (what du reports), in 512-byte units.
-    auto holes = fs->hole_count(n);
+    auto holes = fs->hole_bytes(n);
     if (!holes) return static_cast<int>(holes.error());
-    uint64_t hole_bytes = uint64_t{holes.value()} << fs->block_log;
-    uint64_t bytes = n.size > hole_bytes ? n.size - hole_bytes : 0;
+    uint64_t bytes = n.size > holes.value() ? n.size - holes.value() : 0;
     out->blocks = (bytes + 511) / 512;
   } else {
     out->blocks = (n.size + 511) / 512;

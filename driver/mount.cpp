@@ -156,6 +156,17 @@ Status setup(bakefs_fs& fs, const bakefs_mount_options& o) {
   return fs.cache.init(fs.platform, cache, fs.block_size);
 }
 
+// The root must be a directory: one inode load, so mount stays O(1).
+Status check_root(bakefs_fs& fs) {
+  auto root = fs.load_linked_inode(fmt::kRootIno);
+  if (!root.ok()) return root.error();
+  if (!root.value().is_dir()) {
+    fs.report(0, Message() << "bakefs: the root inode is not a directory");
+    return Error::kCorrupt;
+  }
+  return {};
+}
+
 }  // namespace
 }  // namespace bakefs
 
@@ -172,6 +183,7 @@ extern "C" int bakefs_mount(const void* image, size_t length, const bakefs_platf
   bakefs_mount_options defaults = {};
   Status s = parse_superblock(*fs, static_cast<const uint8_t*>(image), length);
   if (s.ok()) s = setup(*fs, options != nullptr ? *options : defaults);
+  if (s.ok()) s = check_root(*fs);
   if (!s.ok()) {
     destroy(fs);
     return s.code();

@@ -13,16 +13,17 @@ struct Xattr {
   uint32_t value_length;
 };
 
-// Calls visit(Xattr) for each attribute of the inode until it returns true.
+// Calls visit(Xattr) for each attribute of the set at heap offset `ref` until it returns true;
+// *end gets the offset after the last entry visited.
 template <typename Visit>
-Status for_each_xattr(bakefs_fs& fs, bakefs_ino ino, Visit&& visit) {
-  InodeInfo n = BAKEFS_TRY(fs.load_inode(ino));
-  if ((n.flags & fmt::kInodeHasXattrs) == 0) return {};
-  auto header = BAKEFS_TRY(fs.meta_load<fmt::XattrSet>(fs.heap, n.xattr_ref));
+Status walk_set(bakefs_fs& fs, uint64_t ref, Visit&& visit, uint64_t* end = nullptr,
+                uint32_t* size_out = nullptr) {
+  auto header = BAKEFS_TRY(fs.meta_load<fmt::XattrSet>(fs.heap, ref));
   uint32_t count = header.count.load();
   uint32_t size = header.size.load();
   if (size < sizeof(fmt::XattrSet)) return Error::kCorrupt;
-  const uint8_t* set = BAKEFS_TRY(fs.meta_bytes(fs.heap, n.xattr_ref, size));
+  const uint8_t* set = BAKEFS_TRY(fs.meta_bytes(fs.heap, ref, size));
+  if (size_out != nullptr) *size_out = size;
   uint64_t pos = sizeof(fmt::XattrSet);
   for (uint32_t i = 0; i < count; ++i) {
     if (!fits(pos, sizeof(fmt::XattrEntry), size)) return Error::kCorrupt;
@@ -36,10 +37,21 @@ Status for_each_xattr(bakefs_fs& fs, bakefs_ino ino, Visit&& visit) {
       return Error::kCorrupt;
     }
     Xattr x{set + pos, name_length, set + pos + name_length, value_length};
+    for (uint32_t k = 0; k < name_length; ++k) {
+      if (x.name[k] == '\0') return Error::kCorrupt;  // listxattr separates names with NUL
+    }
     pos += uint64_t{name_length} + value_length;
+    if (end != nullptr) *end = pos;
     if (visit(x)) return {};
   }
   return {};
+}
+
+template <typename Visit>
+Status for_each_xattr(bakefs_fs& fs, bakefs_ino ino, Visit&& visit) {
+  InodeInfo n = BAKEFS_TRY(fs.load_inode(ino));
+  if ((n.flags & fmt::kInodeHasXattrs) == 0) return {};
+  return walk_set(fs, n.xattr_ref, visit);
 }
 
 Status listxattr(bakefs_fs& fs, bakefs_ino ino, char* buf, size_t size, size_t* needed) {
@@ -76,6 +88,29 @@ Status getxattr(bakefs_fs& fs, bakefs_ino ino, const char* name, void* buf, size
 }
 
 }  // namespace
+
+Status bakefs_fs::check_xattr_set(uint64_t ref) {
+  // Every entry sound, names strictly ascending, and nothing after the last entry.
+  const uint8_t* previous = nullptr;
+  uint32_t previous_length = 0;
+  bool ordered = true;
+  uint64_t end = sizeof(fmt::XattrSet);
+  uint32_t size = 0;
+  BAKEFS_CHECK(walk_set(
+      *this, ref,
+      [&](const Xattr& x) {
+        if (previous != nullptr) {
+          int c = compare_bytes(previous, x.name, min_of(previous_length, x.name_length));
+          if (c > 0 || (c == 0 && previous_length >= x.name_length)) ordered = false;
+        }
+        previous = x.name;
+        previous_length = x.name_length;
+        return false;
+      },
+      &end, &size));
+  if (!ordered || end != size) return Error::kCorrupt;
+  return {};
+}
 
 extern "C" int bakefs_listxattr(bakefs_fs* fs, bakefs_ino ino, char* buf, size_t size,
                                 size_t* needed) {

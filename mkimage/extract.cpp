@@ -104,7 +104,15 @@ int open_beneath(int root, const std::string& rel) {
 
 void Extractor::extract_dir_contents(bakefs_ino dir, int dir_fd, const std::string& rel) {
   std::vector<Dirent> entries;
-  check(image_.fs.readdir(dir, entries), rel.empty() ? "/" : rel);
+  if (int s = image_.fs.readdir(dir, entries); s != BAKEFS_OK) {
+    // The driver refuses entries with unsafe names ('/', NUL, "..") or out of order; what came
+    // before was listed.
+    std::string where = rel.empty() ? "/" : rel;
+    std::string after =
+        entries.empty() ? "the first entry" : "the entry after \"" + entries.back().name + "\"";
+    stop(where, std::string("unsafe or corrupt name in the image at ") + after + " (" +
+                    bakefs_strerror(s) + "); nothing is written for it");
+  }
   const std::string* previous = nullptr;
   for (const Dirent& e : entries) {
     std::string child_rel = rel.empty() ? e.name : rel + "/" + e.name;

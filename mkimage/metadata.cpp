@@ -85,7 +85,10 @@ struct Fields {
 uint32_t Heap::append(const std::string& bytes) {
   while (bytes_.size() % fmt::kHeapAlign != 0) bytes_.push_back('\0');
   uint64_t word = bytes_.size() / fmt::kHeapAlign;
-  if (word > UINT32_MAX) throw Error("metadata heap larger than 16 GiB");
+  // The whole heap must stay within reach of 32-bit words (the driver refuses more).
+  if (bytes_.size() + bytes.size() > (uint64_t{UINT32_MAX} + 1) * fmt::kHeapAlign) {
+    throw Error("metadata heap larger than 16 GiB");
+  }
   bytes_ += bytes;
   return static_cast<uint32_t>(word);
 }
@@ -143,7 +146,9 @@ Metadata encode_metadata(const Numbering& num, const std::vector<FileLayout>& la
       }
       case fmt::kTypeSymlink:
         stats.symlinks += 1;
-        if (n.target.empty()) throw Error(path + ": symlink with an empty target");
+        if (n.target.empty() || n.target.size() > fmt::kMaxSymlinkLength) {
+          throw Error(path + ": symlink target empty or longer than 4095 bytes");
+        }
         f.size = n.target.size();
         f.data = meta.heap.append(n.target);
         break;

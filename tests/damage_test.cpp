@@ -7,6 +7,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <random>
 
 #include "test_support.h"
@@ -200,6 +202,117 @@ TEST_F(DamageTest, StructuralDamageWithChecksumsOffNeverCrashes) {
     check(damaged);
   }
   EXPECT_GT(errors, 0) << "some damage must be noticed by structure alone";
+}
+
+// Images forged with valid checksums: the structural rules alone must hold the line.
+class ForgedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string src = dir_ / "src";
+    make_dir(src);
+    make_dir(src + "/sub");
+    write_file(src + "/sub/file", "in sub");
+    write_file(src + "/xx", "a file named xx");
+    write_file(src + "/withattr", "has an xattr");
+    ASSERT_EQ(::setxattr((src + "/withattr").c_str(), "user.aaaaXbbbb", "v", 1, 0), 0);
+    write_file(src + "/tailhole", random_bytes(4096, 1) + std::string(100, '\0'));
+    build::Options options;
+    options.block_log = 12;
+    make_image(src, dir_ / "img", options);
+    image_ = read_bytes(dir_ / "img");
+    FileSystem fs;
+    ASSERT_EQ(fs.mount(image_.data(), image_.size(), posix::platform()), BAKEFS_OK);
+    ASSERT_EQ(fs.resolve("sub", sub_), BAKEFS_OK);
+    ASSERT_EQ(fs.resolve("withattr", withattr_), BAKEFS_OK);
+  }
+  int mount(FileSystem& fs) { return fs.mount(image_.data(), image_.size(), posix::platform()); }
+  static constexpr uint64_t kAux1 = offsetof(format::CompactInode, aux1);
+
+  TempDir dir_;
+  std::vector<uint8_t> image_;
+  bakefs_ino sub_ = 0, withattr_ = 0;
+};
+
+TEST_F(ForgedTest, TheRootMustBeItsOwnParent) {
+  // The root naming a subdirectory as its parent would let "/sub/.." and ".." loop.
+  patch_le(image_, inode_offset(image_, BAKEFS_ROOT_INO) + kAux1, sub_, 4);
+  FileSystem fs;
+  EXPECT_EQ(mount(fs), BAKEFS_ECORRUPT);
+}
+
+TEST_F(ForgedTest, NoOtherDirectoryIsItsOwnParent) {
+  patch_le(image_, inode_offset(image_, sub_) + kAux1, sub_, 4);
+  FileSystem fs;
+  ASSERT_EQ(mount(fs), BAKEFS_OK);
+  bakefs_ino ino = 0;
+  EXPECT_EQ(fs.lookup(BAKEFS_ROOT_INO, "sub", ino), BAKEFS_ECORRUPT);
+  std::vector<std::string> problems;
+  EXPECT_NE(fs.check(problems), BAKEFS_OK);
+}
+
+TEST_F(ForgedTest, ReaddirNeverHandsOutDotDot) {
+  patch_metadata(image_, "xx", "..");
+  FileSystem fs;
+  ASSERT_EQ(mount(fs), BAKEFS_OK);
+  std::vector<Dirent> entries;
+  EXPECT_EQ(fs.readdir(BAKEFS_ROOT_INO, entries), BAKEFS_ECORRUPT);
+  for (const auto& e : entries) EXPECT_NE(e.name, "..");
+  bakefs_ino ino = 0;
+  ASSERT_EQ(fs.lookup(BAKEFS_ROOT_INO, "..", ino), BAKEFS_OK);
+  EXPECT_EQ(ino, BAKEFS_ROOT_INO) << "'..' is the parent, never an entry";
+}
+
+TEST_F(ForgedTest, XattrNamesWithNulAreRefused) {
+  std::string name = "user.aaaaXbbbb", forged = name;
+  forged[9] = '\0';
+  patch_metadata(image_, name, forged);
+  FileSystem fs;
+  ASSERT_EQ(mount(fs), BAKEFS_OK);
+  std::vector<std::string> names;
+  EXPECT_EQ(fs.listxattr(withattr_, names), BAKEFS_ECORRUPT);
+  std::vector<std::string> problems;
+  EXPECT_EQ(fs.check(problems), BAKEFS_ECORRUPT);
+}
+
+TEST_F(ForgedTest, InodeNumbersFromTheImageThatAreNoInodesAreCorruption) {
+  // The entry "withattr" points at an extended inode; point it at that inode's second slot.
+  const std::string name = "withattr";
+  FileSystem fs0;
+  ASSERT_EQ(mount(fs0), BAKEFS_OK);
+  bakefs_attr a;
+  ASSERT_EQ(fs0.getattr(withattr_ + 1, a), BAKEFS_EINVAL) << "a caller's bad number";
+  fs0.reset();
+  // Find the root's entry record holding withattr_ and bump its inode number.
+  std::string record(4, '\0');
+  for (int i = 0; i < 4; ++i)
+    record[static_cast<size_t>(i)] = static_cast<char>(withattr_ >> (8 * i));
+  format::Superblock sb;
+  std::memcpy(&sb, image_.data(), sizeof(sb));
+  auto heap = image_.begin() + static_cast<ptrdiff_t>(sb.heap.offset.load());
+  auto hit = std::search(heap, heap + static_cast<ptrdiff_t>(sb.heap.size.load()), record.begin(),
+                         record.end());
+  ASSERT_NE(hit, heap + static_cast<ptrdiff_t>(sb.heap.size.load()));
+  patch_le(image_, static_cast<uint64_t>(hit - image_.begin()), withattr_ + 1, 4);
+  FileSystem fs;
+  ASSERT_EQ(mount(fs), BAKEFS_OK);
+  bakefs_ino ino = 0;
+  EXPECT_EQ(fs.lookup(BAKEFS_ROOT_INO, name, ino), BAKEFS_ECORRUPT);
+}
+
+TEST(StBlocks, AZeroTailCountsOnlyItsOwnLength) {
+  TempDir dir;
+  make_dir(dir / "src");
+  write_file(dir / "src/f", random_bytes(4096, 1) + std::string(100, '\0'));
+  build::Options options;
+  options.block_log = 12;
+  options.fragments = false;
+  make_image(dir / "src", dir / "img", options);
+  auto m = posix::MountedImage::open(dir / "img");
+  bakefs_ino ino = 0;
+  ASSERT_EQ(m.fs.resolve("f", ino), BAKEFS_OK);
+  bakefs_attr a;
+  ASSERT_EQ(m.fs.getattr(ino, a), BAKEFS_OK);
+  EXPECT_EQ(a.blocks, 8u) << "4096 stored bytes; the 100-byte zero tail is a hole";
 }
 
 }  // namespace

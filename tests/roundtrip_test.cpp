@@ -77,7 +77,7 @@ TEST(RoundTrip, EveryFileTypeAndAttribute) {
   auto m = build_and_mount(src, dir / "img");
   expect_same_tree(src, m.fs);
 
-  bakefs_ino ino;
+  bakefs_ino ino = 0;
   ASSERT_EQ(m.fs.resolve("linked", ino), BAKEFS_OK);
   bakefs_attr a;
   ASSERT_EQ(m.fs.getattr(ino, a), BAKEFS_OK);
@@ -105,7 +105,7 @@ TEST(RoundTrip, NamesWithEveryByteAndFullLength) {
   write_file(src + "/...", "three dots");
   auto m = build_and_mount(src, dir / "img");
   expect_same_tree(src, m.fs);
-  bakefs_ino ino;
+  bakefs_ino ino = 0;
   EXPECT_EQ(m.fs.lookup(BAKEFS_ROOT_INO, std::string(256, 'n'), ino), BAKEFS_ENOENT);
   EXPECT_EQ(m.fs.lookup(BAKEFS_ROOT_INO, "", ino), BAKEFS_ENOENT);
 }
@@ -133,7 +133,7 @@ TEST(RoundTrip, DeepNestingBeyondPathMax) {
   expect_same_tree(src, m.fs);
   std::string path;
   for (int depth = 0; depth < 300; ++depth) path += name + "/";
-  bakefs_ino ino;
+  bakefs_ino ino = 0;
   ASSERT_EQ(m.fs.resolve(path + "bottom", ino), BAKEFS_OK);
   std::string content;
   ASSERT_EQ(m.fs.read_all(ino, content), BAKEFS_OK);
@@ -179,7 +179,7 @@ TEST(RoundTrip, AllZeroBlocksAreHoles) {
   EXPECT_EQ(stats.hole_blocks, 5u + 1 + 2);
   auto m = posix::MountedImage::open(dir / "img");
   expect_same_tree(src, m.fs);
-  bakefs_ino ino;
+  bakefs_ino ino = 0;
   ASSERT_EQ(m.fs.resolve("zeros", ino), BAKEFS_OK);
   bakefs_attr a;
   ASSERT_EQ(m.fs.getattr(ino, a), BAKEFS_OK);
@@ -207,7 +207,7 @@ TEST(RoundTrip, LargeSparseFile) {
   EXPECT_LT(stats.image_bytes, 2u << 20) << "holes are not stored";
   auto m = posix::MountedImage::open(dir / "img");
   expect_same_tree(src, m.fs);
-  bakefs_ino ino;
+  bakefs_ino ino = 0;
   ASSERT_EQ(m.fs.resolve("sparse", ino), BAKEFS_OK);
   char byte = 1;
   size_t done = 0;

@@ -51,7 +51,8 @@ struct bakefs_platform {
   void (*lock_destroy)(void* ctx, void* lock);
   void (*lock)(void* ctx, void* lock);
   void (*unlock)(void* ctx, void* lock);
-  /* One line, no newline; level 0 error, 1 warning, 2 info. May be NULL. */
+  /* One line, no newline; level 0 error, 1 warning, 2 info. May be NULL. It may be called
+   * with driver locks held: it must not call back into bakefs. */
   void (*log)(void* ctx, int level, const char* message);
 };
 

@@ -485,6 +485,19 @@ void patch_metadata(std::vector<uint8_t>& image, const std::string& from, const 
   reseal_image(image);
 }
 
+uint64_t inode_offset(const std::vector<uint8_t>& image, uint32_t ino) {
+  namespace fmt = ::bakefs::format;
+  fmt::Superblock sb;
+  std::memcpy(&sb, image.data(), sizeof(sb));
+  return sb.inodes.offset.load() + uint64_t{ino - 1} * fmt::kSlotSize;
+}
+
+void patch_le(std::vector<uint8_t>& image, uint64_t offset, uint64_t value, size_t bytes) {
+  ASSERT_LE(offset + bytes, image.size());
+  for (size_t i = 0; i < bytes; ++i) image[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+  reseal_image(image);
+}
+
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   write_file(path, std::string(bytes.begin(), bytes.end()));
 }

@@ -69,6 +69,11 @@ void patch_metadata(std::vector<uint8_t>& image, const std::string& from, const 
 
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
 
+// Image offset of inode ino's first slot.
+uint64_t inode_offset(const std::vector<uint8_t>& image, uint32_t ino);
+// Overwrites bytes at an image offset with a little-endian value of N bytes, and reseals.
+void patch_le(std::vector<uint8_t>& image, uint64_t offset, uint64_t value, size_t bytes);
+
 }  // namespace bakefs::test
 
 #endif  // BAKEFS_TESTS_SUPPORT_H
