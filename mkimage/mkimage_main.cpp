@@ -9,6 +9,7 @@
 #include <string>
 
 #include "build.h"
+#include "embed_object.h"
 #include "size_option.h"
 
 namespace {
@@ -66,6 +67,18 @@ int main(int argc, char** argv) {
   app.add_flag("--no-fragments", no_fragments, "store file tails in blocks of their own");
   app.add_flag("--no-dedup", no_dedup, "store identical blocks again");
   app.add_flag("-v,--verbose", verbose, "print a summary");
+  std::string emit_object, emit_asm, target;
+  app.add_option("--emit-object", emit_object,
+                 "also write an ELF object holding the image, to link into a program "
+                 "(section bakefs_image, see bakefs/embed.h)");
+  app.add_option("--emit-asm", emit_asm,
+                 "also write assembly that .incbin's the image into that section (for any "
+                 "cross toolchain; preferred for arm and riscv64)");
+  std::string targets;
+  for (const auto& t : bakefs::build::elf_targets())
+    targets += (targets.empty() ? "" : ", ") + t.name;
+  app.add_option("--target", target,
+                 "architecture of --emit-object: " + targets + " (default: the host's)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -95,6 +108,13 @@ int main(int argc, char** argv) {
   try {
     bakefs::build::Tree tree = bakefs::build::scan_directory(source);
     bakefs::build::Stats stats = bakefs::build::write_image(tree, options, output);
+    if (!emit_object.empty()) {
+      auto elf = target.empty() ? bakefs::build::host_elf_target()
+                                : bakefs::build::find_elf_target(target);
+      if (!elf) throw bakefs::build::Error("--target: unknown architecture '" + target + "'");
+      bakefs::build::write_elf_object(output, emit_object, *elf);
+    }
+    if (!emit_asm.empty()) bakefs::build::write_assembly(output, emit_asm);
     if (verbose) {
       std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
       print_summary(stats, took.count());
