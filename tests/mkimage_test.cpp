@@ -151,5 +151,28 @@ TEST(Mkimage, AFullDiskIsAClearErrorWithoutAPartialFile) {
   umount2((dir / "small").c_str(), MNT_DETACH);
 }
 
+TEST(Mkimage, EmitsALinkableObjectAndAssembly) {
+  TempDir dir;
+  make_tree(dir / "src", false);
+  CommandResult r = run(dir / "src" + " -o " + dir / "img --emit-object " + dir / "img.o" +
+                        " --emit-asm " + dir / "img.S");
+  ASSERT_EQ(r.status, 0) << r.output;
+  write_file(dir / "main.c",
+             "#include <stdio.h>\n"
+             "extern const unsigned char __start_bakefs_image[] __attribute__((weak));\n"
+             "extern const unsigned char __stop_bakefs_image[] __attribute__((weak));\n"
+             "int main(int argc, char **argv) {\n"
+             "  FILE *f = fopen(argv[1], \"wb\");\n"
+             "  fwrite(__start_bakefs_image, 1, __stop_bakefs_image - __start_bakefs_image, f);\n"
+             "  return fclose(f);\n"
+             "}\n");
+  for (const char* blob : {"img.o", "img.S"}) {
+    std::string command = "cd " + dir.path() + " && cc -o prog main.c " + blob + " && ./prog out";
+    ASSERT_EQ(std::system(command.c_str()), 0) << blob;
+    EXPECT_TRUE(read_bytes(dir / "out") == read_bytes(dir / "img")) << blob;
+  }
+  EXPECT_EQ(run(dir / "src" + " -o " + dir / "img2 --emit-object " + dir / "x.o --target vax").status, 1);
+}
+
 }  // namespace
 }  // namespace bakefs::test
