@@ -275,9 +275,11 @@ void Checker::check_inodes() {
       case fmt::kTypeDir:
         s = check_directory(n);
         break;
-      case fmt::kTypeSymlink:
-        s = fs_.heap.contains(n.data, n.size) ? Status() : Status(Error::kCorrupt);
+      case fmt::kTypeSymlink: {
+        auto target = fs_.symlink_target(n);
+        s = target.ok() ? Status() : Status(target.error());
         break;
+      }
       default:
         break;
     }

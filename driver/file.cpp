@@ -23,6 +23,14 @@ Result<Placement> bakefs_fs::place(const InodeInfo& n, uint64_t offset) {
   return Placement{n.aux0, n.aux1 + in_block, tail - in_block, 0};
 }
 
+Result<const uint8_t*> bakefs_fs::symlink_target(const InodeInfo& n) {
+  const uint8_t* target = BAKEFS_TRY(meta_bytes(heap, n.data, n.size));
+  for (uint64_t i = 0; i < n.size; ++i) {
+    if (target[i] == '\0') return Error::kCorrupt;  // a C string could not hold it
+  }
+  return target;
+}
+
 Result<BlockInfo> bakefs_fs::placed_block(const Placement& where) {
   BlockInfo block = BAKEFS_TRY(load_block(where.block_id));
   // A listed block has an exact size; a fragment must hold the whole tail.
@@ -90,7 +98,9 @@ Status map(bakefs_fs& fs, bakefs_ino ino, uint64_t offset, const void** data, si
   InodeInfo n = BAKEFS_TRY(load_regular(fs, ino));
   if (offset >= n.size) return {};
   Placement where = BAKEFS_TRY(fs.place(n, offset));
-  if (where.block_id == fmt::kHoleBlock) return Error::kNotSupported;
+  if (where.block_id == fmt::kHoleBlock) {
+    return where.raw_size == 0 ? Error::kCorrupt : Error::kNotSupported;  // as read_block
+  }
   BlockInfo block = BAKEFS_TRY(fs.placed_block(where));
   if (!block.raw()) return Error::kNotSupported;
   BAKEFS_CHECK(fs.verify_block(where.block_id, block, false));
@@ -123,7 +133,7 @@ Status readlink(bakefs_fs& fs, bakefs_ino ino, char* buf, size_t size, size_t* l
   if (n.type() != fmt::kTypeSymlink) return Error::kNotSymlink;
   *length = n.size;  // 1 .. kMaxSymlinkLength (load_inode)
   if (size < n.size) return Error::kRange;
-  const uint8_t* target = BAKEFS_TRY(fs.meta_bytes(fs.heap, n.data, n.size));
+  const uint8_t* target = BAKEFS_TRY(fs.symlink_target(n));
   copy_bytes(buf, target, n.size);
   return {};
 }

@@ -111,6 +111,8 @@ struct bakefs_fs {
   bakefs::Result<uint64_t> hole_bytes(const bakefs::InodeInfo& inode);
   bakefs::Result<bakefs::BlockInfo> load_block(uint32_t id);
   bakefs::Result<bakefs::Placement> place(const bakefs::InodeInfo& inode, uint64_t offset);
+  // A symlink's target (n.size bytes), checked to hold no NUL.
+  bakefs::Result<const uint8_t*> symlink_target(const bakefs::InodeInfo& n);
   // The block a placement points into, checked to hold what the placement expects.
   bakefs::Result<bakefs::BlockInfo> placed_block(const bakefs::Placement& where);
   bakefs::Status read_block(uint32_t id, const bakefs::Placement& where, uint8_t* dst,

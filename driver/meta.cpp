@@ -183,9 +183,9 @@ extern "C" int bakefs_getattr(bakefs_fs* fs, bakefs_ino ino, bakefs_attr* out) {
     auto holes = fs->hole_bytes(n);
     if (!holes) return static_cast<int>(holes.error());
     uint64_t bytes = n.size > holes.value() ? n.size - holes.value() : 0;
-    out->blocks = (bytes + 511) / 512;
+    out->blocks = bytes / 512 + (bytes % 512 != 0);  // no overflow near 2^64
   } else {
-    out->blocks = (n.size + 511) / 512;
+    out->blocks = n.size / 512 + (n.size % 512 != 0);
   }
   return BAKEFS_OK;
 }
