@@ -22,6 +22,8 @@ namespace {
 struct Context {
   const FileSystem* fs;
   double timeout;
+  bool no_open = false;     // the kernel opens files without asking (FUSE_CAP_NO_OPEN_SUPPORT)
+  bool no_opendir = false;  // and directories
 };
 
 const Context& context(fuse_req_t req) {
@@ -64,6 +66,16 @@ int make_entry(const Context& c, bakefs_ino ino, fuse_entry_param& e) {
   return BAKEFS_OK;
 }
 
+// Nothing here needs to know about opens: the image is immutable and read-only. Where the
+// kernel allows it, open and opendir cost no round trip at all (the first answer ENOSYS tells
+// it so), and symlink targets are cached like pages.
+void op_init(void* userdata, fuse_conn_info* conn) {
+  auto* c = static_cast<Context*>(userdata);
+  c->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
+  c->no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
+  if (conn->capable & FUSE_CAP_CACHE_SYMLINKS) conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+}
+
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   const Context& c = context(req);
   bakefs_ino ino = 0;
@@ -102,6 +114,7 @@ void op_readlink(fuse_req_t req, fuse_ino_t ino) {
 
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if ((fi->flags & O_ACCMODE) != O_RDONLY) return (void)fuse_reply_err(req, EROFS);
+  if (context(req).no_open) return (void)fuse_reply_err(req, ENOSYS);
   bakefs_attr a;
   int s = context(req).fs->getattr(static_cast<bakefs_ino>(ino), a);
   if (s != BAKEFS_OK) return reply_error(req, s);
@@ -149,6 +162,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
 }
 
 void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if (context(req).no_opendir) return (void)fuse_reply_err(req, ENOSYS);
   bakefs_attr a;
   int s = context(req).fs->getattr(static_cast<bakefs_ino>(ino), a);
   if (s != BAKEFS_OK) return reply_error(req, s);
@@ -251,6 +265,7 @@ void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 
 fuse_lowlevel_ops make_ops() {
   fuse_lowlevel_ops ops = {};
+  ops.init = op_init;
   ops.lookup = op_lookup;
   ops.forget = op_forget;
   ops.getattr = op_getattr;
@@ -269,11 +284,11 @@ fuse_lowlevel_ops make_ops() {
 // Owns the libfuse objects of one mount.
 class Session {
  public:
-  Session(const std::vector<std::string>& args, const Context& context) {
+  Session(const std::vector<std::string>& args, Context& context) {
     for (const auto& a : args) argv_.push_back(const_cast<char*>(a.c_str()));
     fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(argv_.size()), argv_.data());
     static const fuse_lowlevel_ops ops = make_ops();
-    se_ = fuse_session_new(&fargs, &ops, sizeof(ops), const_cast<Context*>(&context));
+    se_ = fuse_session_new(&fargs, &ops, sizeof(ops), &context);
     fuse_opt_free_args(&fargs);
     if (se_ == nullptr) throw std::runtime_error("cannot create the FUSE session (bad -o option?)");
   }
