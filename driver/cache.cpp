@@ -7,7 +7,16 @@
 
 namespace bakefs {
 
-Status Decompressors::init(const Platform& platform, uint32_t count) {
+Status Decompressors::init(const Platform& platform, uint32_t count, const void* dictionary,
+                           size_t dictionary_size) {
+  if (dictionary_size != 0) {
+    ddict_size_ = ZSTD_estimateDDictSize(dictionary_size, ZSTD_dlm_byRef);
+    ddict_workspace_ = platform.alloc(ddict_size_, 64);
+    if (ddict_workspace_ == nullptr) return Error::kNoMemory;
+    ddict_ = const_cast<ZSTD_DDict*>(ZSTD_initStaticDDict(
+        ddict_workspace_, ddict_size_, dictionary, dictionary_size, ZSTD_dlm_byRef, ZSTD_dct_auto));
+    if (ddict_ == nullptr) return Error::kCorrupt;  // not a dictionary zstd can load
+  }
   workspace_size_ = ZSTD_estimateDCtxSize();
   contexts_ = platform.alloc_array<Context>(count);
   if (contexts_ == nullptr) return Error::kNoMemory;
@@ -24,6 +33,9 @@ Status Decompressors::init(const Platform& platform, uint32_t count) {
 }
 
 void Decompressors::fini(const Platform& platform) {
+  platform.free(ddict_workspace_, ddict_size_);
+  ddict_workspace_ = nullptr;
+  ddict_ = nullptr;
   if (contexts_ == nullptr) return;
   for (uint32_t i = 0; i < count_; ++i) {
     platform.lock_destroy(contexts_[i].lock);
@@ -37,7 +49,18 @@ Status Decompressors::decompress(const Platform& platform, void* dst, size_t dst
                                  const void* src, size_t src_size) {
   Context& c = contexts_[next_.fetch_add(1, std::memory_order_relaxed) % count_];
   LockGuard guard(platform, c.lock);
-  size_t n = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(c.dctx), dst, dst_size, src, src_size);
+  // A fresh context for every frame (initStaticDCtx only sets fields; the workspace stays):
+  // zstd 1.5.4 was seen to decode the same frame differently in a context that had decoded
+  // others before (found by the fuzzer, with a dictionary), and a frame's bytes must not depend
+  // on what was read before it.
+  auto* dctx = ZSTD_initStaticDCtx(c.workspace, workspace_size_);
+  if (dctx == nullptr) return Error::kNoMemory;
+  // A frame made with the image's dictionary carries its id; the others are plain. (A frame
+  // whose id does not match fails to decode: ECORRUPT.)
+  const bool with_dictionary = ddict_ != nullptr && ZSTD_getDictID_fromFrame(src, src_size) != 0;
+  size_t n = with_dictionary ? ZSTD_decompress_usingDDict(dctx, dst, dst_size, src, src_size,
+                                                          static_cast<const ZSTD_DDict*>(ddict_))
+                             : ZSTD_decompressDCtx(dctx, dst, dst_size, src, src_size);
   // A frame that passed its checksum yet does not decode to the promised size was written
   // wrong (or forged): the image is corrupt, not damaged in transit.
   if (ZSTD_isError(n) || n != dst_size) return Error::kCorrupt;

@@ -10,16 +10,19 @@
 
 namespace bakefs {
 
-// zstd contexts whose memory the platform supplies; each is used by one caller at a time.
+// zstd contexts whose memory the platform supplies; each is used by one caller at a time. With
+// a dictionary (bytes that stay in the image: it is referenced, not copied), every frame is
+// decompressed with it.
 class Decompressors {
  public:
-  Status init(const Platform& platform, uint32_t count);
+  Status init(const Platform& platform, uint32_t count, const void* dictionary,
+              size_t dictionary_size);
   void fini(const Platform& platform);
 
   // Decompress one zstd frame; it must yield exactly dst_size bytes.
   Status decompress(const Platform& platform, void* dst, size_t dst_size, const void* src,
                     size_t src_size);
-  size_t memory() const { return count_ * workspace_size_; }
+  size_t memory() const { return count_ * workspace_size_ + ddict_size_; }
 
  private:
   struct Context {
@@ -30,6 +33,9 @@ class Decompressors {
   Context* contexts_ = nullptr;
   uint32_t count_ = 0;
   size_t workspace_size_ = 0;
+  void* ddict_ = nullptr;  // ZSTD_DDict in ddict_workspace_
+  void* ddict_workspace_ = nullptr;
+  size_t ddict_size_ = 0;
   std::atomic<uint32_t> next_{0};
 };
 

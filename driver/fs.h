@@ -80,7 +80,7 @@ struct bakefs_fs {
   uint32_t block_count = 0;
   uint32_t unit_count = 0;
   bool verify = true;
-  bakefs::Range data, meta, inodes, blocks, ids, heap, checksums;
+  bakefs::Range data, meta, inodes, blocks, ids, heap, checksums, dictionary;
   bakefs::VerifiedSet verified_units;
   bakefs::VerifiedSet verified_blocks;
   bakefs::Decompressors decompressors;

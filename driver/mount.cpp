@@ -73,6 +73,7 @@ Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
   fs.inodes = to_range(sb.inodes);
   fs.blocks = to_range(sb.blocks);
   fs.ids = to_range(sb.ids);
+  fs.dictionary = to_range(sb.dictionary);
   fs.heap = to_range(sb.heap);
   fs.checksums = to_range(sb.checksums);
 
@@ -91,6 +92,9 @@ Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
   for (const Range* r : tables) {
     if (!inside(*r, fs.meta)) return corrupt(fs, "table outside the metadata extent");
   }
+  if (fs.dictionary.size != 0 ? !inside(fs.dictionary, fs.meta) : fs.dictionary.offset != 0) {
+    return corrupt(fs, "dictionary outside the metadata extent");
+  }
   uint64_t slots = fs.inodes.size / fmt::kSlotSize;
   if (fs.inodes.size % fmt::kSlotSize != 0 || slots == 0 || slots >= UINT32_MAX ||
       fs.inode_count == 0 || fs.inode_count > slots) {
@@ -105,6 +109,10 @@ Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
   if (fs.blocks.size / sizeof(fmt::BlockEntry) != fs.block_count ||
       fs.blocks.size % sizeof(fmt::BlockEntry) != 0) {
     return corrupt(fs, "block table size");
+  }
+  const bool has_dictionary = (sb.feature_incompat.load() & fmt::kIncompatDictionary) != 0;
+  if (has_dictionary != (fs.dictionary.size != 0) || fs.dictionary.size > fmt::kMaxDictionarySize) {
+    return corrupt(fs, "dictionary");
   }
   uint64_t units = (fs.meta.size + (uint64_t{1} << fs.unit_log) - 1) >> fs.unit_log;
   if (units >= UINT32_MAX || fs.checksums.size != units * 8)
@@ -152,7 +160,13 @@ Status setup(bakefs_fs& fs, const bakefs_mount_options& o) {
   fs.verify = (o.flags & BAKEFS_MOUNT_NO_VERIFY) == 0;
   BAKEFS_CHECK(fs.verified_units.init(fs.platform, slots));
   BAKEFS_CHECK(fs.verified_blocks.init(fs.platform, slots));
-  BAKEFS_CHECK(fs.decompressors.init(fs.platform, contexts));
+  // The dictionary is loaded at mount (at most kMaxDictionarySize bytes, checked first).
+  const uint8_t* dictionary = nullptr;
+  if (fs.dictionary.size != 0) {
+    dictionary = BAKEFS_TRY(fs.meta_bytes(fs.dictionary, 0, fs.dictionary.size));
+  }
+  BAKEFS_CHECK(fs.decompressors.init(fs.platform, contexts, dictionary,
+                                     static_cast<size_t>(fs.dictionary.size)));
   return fs.cache.init(fs.platform, cache, fs.block_size);
 }
 

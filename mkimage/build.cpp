@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "data.h"
+#include "dictionary.h"
 #include "metadata.h"
 #include "numbering.h"
 #include "output.h"
@@ -96,13 +97,20 @@ Stats build(const Tree& tree, const Options& options, OutputFile& out) {
   const Numbering num = number_inodes(*tree.root);
   stats.inodes = num.inodes.size();
 
-  // Data, in inode order.
+  // Data, in data_order(), compressed with a dictionary learnt from the files themselves.
+  const std::vector<size_t> order = data_order(num);
+  std::vector<const Inode*> files;
+  for (size_t i : order) files.push_back(num.inodes[i]);
+  const std::string dictionary =
+      train_dictionary(files, options.dictionary_size, options.level, 1u << options.block_log);
   out.append_zeros(fmt::kSuperblockSize);
   std::vector<FileLayout> layouts(num.inodes.size());
-  DataWriter data(out, options, stats);
-  for (size_t i : data_order(num)) layouts[i] = data.add_file(*num.inodes[i]);
+  DataWriter data(out, options, dictionary, stats);
+  for (size_t i : order) layouts[i] = data.add_file(*num.inodes[i]);
   data.finish();
   const uint64_t data_end = out.size();
+  const bool compressed = stats.blocks_raw < stats.blocks_stored;
+  const bool with_dictionary = compressed && !dictionary.empty();  // else nobody needs it
 
   const Metadata meta = encode_metadata(num, layouts, data, stats);
   fmt::Superblock sb{};
@@ -111,6 +119,10 @@ Stats build(const Tree& tree, const Options& options, OutputFile& out) {
   extent.place(block_table(data.blocks()), sb.blocks);
   extent.place(meta.ids, sb.ids);
   extent.place(meta.heap.bytes(), sb.heap);
+  if (with_dictionary) {
+    extent.place(dictionary, sb.dictionary);
+    stats.dictionary_bytes = dictionary.size();
+  }
   const std::string sums = extent.checksums(options.unit_log);
   out.append(extent.bytes().data(), extent.bytes().size());
   out.append(sums.data(), sums.size());
@@ -119,7 +131,8 @@ Stats build(const Tree& tree, const Options& options, OutputFile& out) {
   sb.version_major.store(fmt::kVersionMajor);
   sb.version_minor.store(fmt::kVersionMinor);
   sb.superblock_size.store(fmt::kSuperblockSize);
-  sb.feature_incompat.store(stats.blocks_raw < stats.blocks_stored ? fmt::kIncompatZstd : 0);
+  sb.feature_incompat.store((compressed ? fmt::kIncompatZstd : 0) |
+                            (with_dictionary ? fmt::kIncompatDictionary : 0));
   sb.block_log = static_cast<uint8_t>(options.block_log);
   sb.unit_log = static_cast<uint8_t>(options.unit_log);
   sb.inode_count.store(static_cast<uint32_t>(num.inodes.size()));

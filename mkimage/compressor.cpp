@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "compressor.h"
 
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include <bakefs/format.h>
@@ -13,19 +14,25 @@
 
 namespace bakefs::build {
 
-BlockCompressor::BlockCompressor(int level) : cctx_(ZSTD_createCCtx()) {
+BlockCompressor::BlockCompressor(int level, const void* cdict)
+    : cctx_(ZSTD_createCCtx()), cdict_(cdict) {
   if (cctx_ == nullptr) throw Error("zstd: cannot create a compression context");
   auto* cctx = static_cast<ZSTD_CCtx*>(cctx_);
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);  // the image has its own
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+  // A frame made with the dictionary names it (its id), so the reader knows which frames need
+  // it; the others carry no id.
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_dictIDFlag, 1);
 }
 
 BlockCompressor::~BlockCompressor() {
   ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_));
 }
 
-Compressed BlockCompressor::compress(uint32_t id, std::vector<uint8_t> raw) {
+Compressed BlockCompressor::compress(uint32_t id, std::vector<uint8_t> raw, bool with_dictionary) {
+  ZSTD_CCtx_refCDict(static_cast<ZSTD_CCtx*>(cctx_),
+                     with_dictionary ? static_cast<const ZSTD_CDict*>(cdict_) : nullptr);
   scratch_.resize(ZSTD_compressBound(raw.size()));
   size_t n = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_), scratch_.data(), scratch_.size(),
                             raw.data(), raw.size());
@@ -42,17 +49,17 @@ Compressed BlockCompressor::compress(uint32_t id, std::vector<uint8_t> raw) {
   return c;
 }
 
-CompressorPool::CompressorPool(unsigned threads, int level, Sink sink)
+CompressorPool::CompressorPool(unsigned threads, int level, const void* cdict, Sink sink)
     : sink_(std::move(sink)), window_(threads * 4 + 4) {
   if (threads <= 1) {
-    inline_ = std::make_unique<BlockCompressor>(level);
+    inline_ = std::make_unique<BlockCompressor>(level, cdict);
     return;
   }
   for (unsigned i = 0; i < threads; ++i) {
-    threads_.emplace_back([this, level] {
-      BlockCompressor compressor(level);
+    threads_.emplace_back([this, level, cdict] {
+      BlockCompressor compressor(level, cdict);
       for (;;) {
-        std::pair<uint32_t, std::vector<uint8_t>> job;
+        Job job;
         {
           std::unique_lock lock(mutex_);
           work_ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
@@ -61,7 +68,7 @@ CompressorPool::CompressorPool(unsigned threads, int level, Sink sink)
           jobs_.pop_front();
         }
         try {
-          Compressed c = compressor.compress(job.first, std::move(job.second));
+          Compressed c = compressor.compress(job.id, std::move(job.raw), job.with_dictionary);
           std::lock_guard lock(mutex_);
           done_.emplace(c.id, std::move(c));
         } catch (...) {
@@ -84,16 +91,16 @@ CompressorPool::~CompressorPool() {
   for (auto& t : threads_) t.join();
 }
 
-void CompressorPool::submit(uint32_t id, std::vector<uint8_t> raw) {
+void CompressorPool::submit(uint32_t id, std::vector<uint8_t> raw, bool with_dictionary) {
   ++submitted_;
   if (inline_ != nullptr) {
-    sink_(inline_->compress(id, std::move(raw)));
+    sink_(inline_->compress(id, std::move(raw), with_dictionary));
     ++next_out_;
     return;
   }
   {
     std::lock_guard lock(mutex_);
-    jobs_.emplace_back(id, std::move(raw));
+    jobs_.push_back({id, std::move(raw), with_dictionary});
   }
   work_ready_.notify_one();
   drain(window_);

@@ -24,17 +24,19 @@ struct Compressed {
   uint64_t checksum;
 };
 
-// Compresses one block with a reusable zstd context.
+// Compresses one block with a reusable zstd context, and a shared dictionary if there is one.
 class BlockCompressor {
  public:
-  explicit BlockCompressor(int level);
+  BlockCompressor(int level, const void* cdict);
   ~BlockCompressor();
   BlockCompressor(const BlockCompressor&) = delete;
   BlockCompressor& operator=(const BlockCompressor&) = delete;
-  Compressed compress(uint32_t id, std::vector<uint8_t> raw);
+  // With the dictionary (when there is one), or without.
+  Compressed compress(uint32_t id, std::vector<uint8_t> raw, bool with_dictionary);
 
  private:
   void* cctx_;
+  const void* cdict_;
   std::vector<uint8_t> scratch_;
 };
 
@@ -43,12 +45,13 @@ class BlockCompressor {
 class CompressorPool {
  public:
   using Sink = std::function<void(Compressed&&)>;
-  CompressorPool(unsigned threads, int level, Sink sink);
+  // cdict: a ZSTD_CDict shared by every thread, or nullptr.
+  CompressorPool(unsigned threads, int level, const void* cdict, Sink sink);
   ~CompressorPool();
   CompressorPool(const CompressorPool&) = delete;
   CompressorPool& operator=(const CompressorPool&) = delete;
 
-  void submit(uint32_t id, std::vector<uint8_t> raw);
+  void submit(uint32_t id, std::vector<uint8_t> raw, bool with_dictionary);
   // Waits until every submitted block went to the sink.
   void finish();
 
@@ -63,7 +66,12 @@ class CompressorPool {
   std::mutex mutex_;
   std::condition_variable work_ready_;
   std::condition_variable done_ready_;
-  std::deque<std::pair<uint32_t, std::vector<uint8_t>>> jobs_;
+  struct Job {
+    uint32_t id;
+    std::vector<uint8_t> raw;
+    bool with_dictionary;
+  };
+  std::deque<Job> jobs_;
   std::map<uint32_t, Compressed> done_;
   uint32_t next_out_ = 0;
   uint32_t submitted_ = 0;

@@ -6,6 +6,9 @@
 
 #include <cstring>
 
+#define ZSTD_STATIC_LINKING_ONLY
+#include <zstd.h>
+
 #include "compressor.h"
 #include "source_file.h"
 
@@ -28,9 +31,19 @@ bool all_zero(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-DataWriter::DataWriter(OutputFile& out, const Options& options, Stats& stats)
+DataWriter::DataWriter(OutputFile& out, const Options& options, const std::string& dictionary,
+                       Stats& stats)
     : out_(out), options_(options), stats_(stats), block_size_(1u << options.block_log) {
-  pool_ = std::make_unique<CompressorPool>(options.threads, options.level, [this](Compressed&& c) {
+  if (!dictionary.empty()) {
+    // Parameters for blocks of this size, not for an input of unknown length.
+    ZSTD_compressionParameters params =
+        ZSTD_getCParams(options.level, block_size_, dictionary.size());
+    cdict_ = ZSTD_createCDict_advanced(dictionary.data(), dictionary.size(), ZSTD_dlm_byCopy,
+                                       ZSTD_dct_auto, params, ZSTD_defaultCMem);
+    if (cdict_ == nullptr) throw Error("zstd: cannot load the trained dictionary");
+  }
+  pool_ = std::make_unique<
+      CompressorPool>(options.threads, options.level, cdict_, [this](Compressed&& c) {
     if (c.id != blocks_.size()) throw Error("internal error: blocks out of order");
     blocks_.push_back({out_.size(), static_cast<uint32_t>(c.bytes.size()), c.raw_size, c.checksum});
     out_.append(c.bytes.data(), c.bytes.size());
@@ -40,12 +53,15 @@ DataWriter::DataWriter(OutputFile& out, const Options& options, Stats& stats)
   });
 }
 
-DataWriter::~DataWriter() = default;
+DataWriter::~DataWriter() {
+  pool_.reset();  // the compressors use the dictionary until they stop
+  ZSTD_freeCDict(static_cast<ZSTD_CDict*>(cdict_));
+}
 
-uint32_t DataWriter::submit(std::vector<uint8_t> raw) {
+uint32_t DataWriter::submit(std::vector<uint8_t> raw, bool with_dictionary) {
   if (next_id_ == format::kHoleBlock) throw Error("image too large: more than 2^32-1 blocks");
   uint32_t id = next_id_++;
-  pool_->submit(id, std::move(raw));
+  pool_->submit(id, std::move(raw), with_dictionary && cdict_ != nullptr);
   return id;
 }
 
@@ -98,12 +114,12 @@ FileLayout DataWriter::add_file(const Inode& n) {
         stats_.dedup_bytes += size;
         continue;
       }
-      uint32_t id = submit(std::move(raw));
+      uint32_t id = submit(std::move(raw), size < block_size_);
       seen_blocks_.emplace(key, Seen{&n, offset, id, 0});
       layout.blocks.push_back(id);
       continue;
     }
-    layout.blocks.push_back(submit(std::move(raw)));
+    layout.blocks.push_back(submit(std::move(raw), size < block_size_));
   }
   source.finish();
   return layout;
@@ -139,7 +155,7 @@ void DataWriter::flush_fragment() {
   std::vector<uint8_t> bytes;
   bytes.swap(fragment_);
   fragment_.reserve(block_size_);
-  fragment_ids_.push_back(submit(std::move(bytes)));
+  fragment_ids_.push_back(submit(std::move(bytes), true));
   stats_.fragment_blocks += 1;
 }
 

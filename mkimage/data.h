@@ -35,7 +35,8 @@ class CompressorPool;
 
 class DataWriter {
  public:
-  DataWriter(OutputFile& out, const Options& options, Stats& stats);
+  // `dictionary`: the image's zstd dictionary, or "" for none.
+  DataWriter(OutputFile& out, const Options& options, const std::string& dictionary, Stats& stats);
   ~DataWriter();
   DataWriter(const DataWriter&) = delete;
   DataWriter& operator=(const DataWriter&) = delete;
@@ -64,7 +65,9 @@ class DataWriter {
     uint32_t in_block;  // tails: offset in the fragment
   };
 
-  uint32_t submit(std::vector<uint8_t> raw);
+  // Fragments and short blocks (small files, tails) use the dictionary: that is where it pays;
+  // a full block has context enough of its own, and compresses faster without.
+  uint32_t submit(std::vector<uint8_t> raw, bool with_dictionary);
   void add_tail(const Inode& n, const uint8_t* tail, uint32_t size, FileLayout& layout);
   void flush_fragment();
   bool same_bytes(const Seen& seen, const uint8_t* bytes, uint32_t size);
@@ -74,6 +77,7 @@ class DataWriter {
   const Options& options_;
   Stats& stats_;
   uint32_t block_size_;
+  void* cdict_ = nullptr;  // ZSTD_CDict of the dictionary, shared by the compressors
   std::unique_ptr<CompressorPool> pool_;
   std::vector<StoredBlock> blocks_;
   uint32_t next_id_ = 0;

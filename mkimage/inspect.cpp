@@ -182,7 +182,8 @@ int take_census(const OpenImage& image, Census& c) {
 std::vector<std::string> feature_names(uint32_t incompat, uint32_t compat) {
   std::vector<std::string> names;
   if (incompat & format::kIncompatZstd) names.push_back("zstd");
-  for (int bit = 1; bit < 32; ++bit) {
+  if (incompat & format::kIncompatDictionary) names.push_back("dictionary");
+  for (int bit = 2; bit < 32; ++bit) {
     if (incompat & (1u << bit)) names.push_back("incompat-" + std::to_string(bit));
   }
   for (int bit = 0; bit < 32; ++bit) {

@@ -41,6 +41,10 @@ void print_summary(const bakefs::build::Stats& s, double seconds) {
   std::printf("deduplicated %llu blocks and tails (%.2f MiB), %llu holes\n",
               static_cast<unsigned long long>(s.dedup_blocks), mib(s.dedup_bytes),
               static_cast<unsigned long long>(s.hole_blocks));
+  if (s.dictionary_bytes != 0) {
+    std::printf("zstd dictionary of %.1f KiB trained on the tree\n",
+                static_cast<double>(s.dictionary_bytes) / 1024.0);
+  }
   std::printf("metadata %.2f MiB, image %.2f MiB, %u threads, %.2f s\n", mib(s.metadata_bytes),
               mib(s.image_bytes), s.threads, seconds);
 }
@@ -66,6 +70,13 @@ int main(int argc, char** argv) {
   app.add_option("-j,--threads", options.threads, "compression threads (default: all cores)");
   app.add_flag("--no-fragments", no_fragments, "store file tails in blocks of their own");
   app.add_flag("--no-dedup", no_dedup, "store identical blocks again");
+  bool no_dictionary = false;
+  std::string dictionary_size = "112K";
+  app.add_option("--dictionary", dictionary_size,
+                 "largest zstd dictionary to train on the tree (it is left out when there is "
+                 "too little to learn from)")
+      ->capture_default_str();
+  app.add_flag("--no-dictionary", no_dictionary, "compress every block on its own");
   app.add_flag("-v,--verbose", verbose, "print a summary");
   std::string emit_object, emit_asm, target;
   app.add_option("--emit-object", emit_object,
@@ -93,6 +104,13 @@ int main(int argc, char** argv) {
   }
   options.block_log = *log;
   options.fragments = !no_fragments;
+  auto dictionary_bytes = bakefs::build::parse_size(dictionary_size);
+  if (!dictionary_bytes || *dictionary_bytes > (1u << 20)) {
+    std::fprintf(stderr, "mkimage: invalid dictionary size '%s' (up to 1M)\n",
+                 dictionary_size.c_str());
+    return 2;
+  }
+  options.dictionary_size = no_dictionary ? 0 : static_cast<size_t>(*dictionary_bytes);
   options.dedup = !no_dedup;
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch != '\0') {
     char* end = nullptr;

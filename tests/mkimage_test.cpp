@@ -6,7 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bakefs/format.h>
+
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "test_support.h"
@@ -151,6 +154,88 @@ TEST(Mkimage, AFullDiskIsAClearErrorWithoutAPartialFile) {
   umount2((dir / "small").c_str(), MNT_DETACH);
 }
 
+// Many small files of the same kind in small blocks (4 KiB): what a trained dictionary is for,
+// since each block alone has little context to learn from.
+void make_small_texts(const std::string& root, int count) {
+  make_dir(root);
+  make_dir(root + "/notes");
+  for (int i = 0; i < count; ++i) {
+    std::string path = root + "/notes/n" + std::to_string(i) + ".txt";
+    write_file(path,
+               text_bytes(500 + static_cast<size_t>(i) * 13 % 2500, static_cast<uint64_t>(i)));
+    set_mtime(path, 1700000000, 0);
+  }
+  set_mtime(root + "/notes", 1700000000, 0);
+  set_mtime(root, 1700000000, 0);
+}
+
+TEST(Dictionary, SmallFilesShrinkAndReadBackTheSame) {
+  TempDir dir;
+  make_small_texts(dir / "src", 1500);
+  build::Options options;
+  options.block_log = 12;
+  build::Stats with = make_image(dir / "src", dir / "dict.img", options);
+  options.dictionary_size = 0;
+  build::Stats without = make_image(dir / "src", dir / "plain.img", options);
+  ASSERT_GT(with.dictionary_bytes, 0u);
+  EXPECT_EQ(without.dictionary_bytes, 0u);
+  EXPECT_LT(with.image_bytes, without.image_bytes) << "the dictionary pays for itself";
+  auto m = posix::MountedImage::open(dir / "dict.img");
+  bakefs_fsstat st;
+  ASSERT_EQ(m.fs.statfs(st), BAKEFS_OK);
+  EXPECT_NE(st.feature_incompat & format::kIncompatDictionary, 0u);
+  expect_same_tree(dir / "src", m.fs);
+  // Threads do not change the bytes, dictionary or not.
+  options.dictionary_size = 112 * 1024;
+  options.threads = 1;
+  make_image(dir / "src", dir / "j1.img", options);
+  options.threads = 3;
+  make_image(dir / "src", dir / "j3.img", options);
+  EXPECT_TRUE(read_bytes(dir / "j1.img") == read_bytes(dir / "j3.img"));
+  EXPECT_TRUE(read_bytes(dir / "j1.img") == read_bytes(dir / "dict.img"));
+}
+
+TEST(Dictionary, LeftOutWhenThereIsLittleToLearn) {
+  TempDir dir;
+  make_small_texts(dir / "src", 10);
+  build::Stats stats = make_image(dir / "src", dir / "img");
+  EXPECT_EQ(stats.dictionary_bytes, 0u);
+  auto m = posix::MountedImage::open(dir / "img");
+  bakefs_fsstat st;
+  ASSERT_EQ(m.fs.statfs(st), BAKEFS_OK);
+  EXPECT_EQ(st.feature_incompat & format::kIncompatDictionary, 0u);
+}
+
+TEST(Dictionary, AWrongDictionaryIsAnError) {
+  TempDir dir;
+  make_small_texts(dir / "src", 1500);
+  build::Options options;
+  options.block_log = 12;
+  make_image(dir / "src", dir / "img", options);
+  std::vector<uint8_t> image = read_bytes(dir / "img");
+  format::Superblock sb;
+  std::memcpy(&sb, image.data(), sizeof(sb));
+  ASSERT_NE(sb.dictionary.size.load(), 0u);
+  // Without the feature bit the extent is corrupt; without the dictionary the frames are.
+  std::vector<uint8_t> no_bit = image;
+  patch_le(no_bit, offsetof(format::Superblock, feature_incompat), format::kIncompatZstd, 4);
+  FileSystem fs;
+  EXPECT_EQ(fs.mount(no_bit.data(), no_bit.size(), posix::platform()), BAKEFS_ECORRUPT);
+  // A dictionary whose bytes changed: its checksum fails at mount.
+  std::vector<uint8_t> damaged = image;
+  damaged[sb.dictionary.offset.load() + 100] ^= 1;
+  EXPECT_EQ(fs.mount(damaged.data(), damaged.size(), posix::platform()), BAKEFS_ECHECKSUM);
+  // No dictionary at all (extent and bit gone, checksums resealed): the frames that name it
+  // fail to decode, as errors.
+  std::vector<uint8_t> none = no_bit;
+  patch_le(none, offsetof(format::Superblock, dictionary), 0, 16);
+  ASSERT_EQ(fs.mount(none.data(), none.size(), posix::platform()), BAKEFS_OK);
+  bakefs_ino ino = 0;
+  ASSERT_EQ(fs.resolve("notes/n1.txt", ino), BAKEFS_OK);
+  std::string content;
+  EXPECT_EQ(fs.read_all(ino, content), BAKEFS_ECORRUPT);
+}
+
 TEST(Mkimage, EmitsALinkableObjectAndAssembly) {
   TempDir dir;
   make_tree(dir / "src", false);
@@ -171,7 +256,8 @@ TEST(Mkimage, EmitsALinkableObjectAndAssembly) {
     ASSERT_EQ(std::system(command.c_str()), 0) << blob;
     EXPECT_TRUE(read_bytes(dir / "out") == read_bytes(dir / "img")) << blob;
   }
-  EXPECT_EQ(run(dir / "src" + " -o " + dir / "img2 --emit-object " + dir / "x.o --target vax").status, 1);
+  EXPECT_EQ(
+      run(dir / "src" + " -o " + dir / "img2 --emit-object " + dir / "x.o --target vax").status, 1);
 }
 
 }  // namespace

@@ -56,8 +56,11 @@ inline constexpr uint32_t kRootIno = 1;             /* inode numbers start at 1;
 
 /* Feature masks. A reader mounts an image only if it knows every incompat bit; unknown compat
  * bits are ignored. */
-inline constexpr uint32_t kIncompatZstd = 1u << 0; /* some blocks are zstd frames */
-inline constexpr uint32_t kIncompatSupported = kIncompatZstd;
+inline constexpr uint32_t kIncompatZstd = 1u << 0;       /* some blocks are zstd frames */
+inline constexpr uint32_t kIncompatDictionary = 1u << 1; /* the frames use the image's zstd
+                                                            dictionary (Superblock.dictionary) */
+inline constexpr uint32_t kIncompatSupported = kIncompatZstd | kIncompatDictionary;
+inline constexpr uint64_t kMaxDictionarySize = 1u << 20; /* mount loads it: keep that bounded */
 inline constexpr uint32_t kCompatSupported = 0;
 
 /* Block ids are indexes into the block table; this one marks a hole (all-zero block). */
@@ -114,7 +117,8 @@ struct Superblock {
   Extent ids;            /* 152: id table, inside meta, IdPair entries */
   le64 file_bytes;       /* 168: sum of regular file sizes (each inode once), for statistics */
   le64 stored_bytes;     /* 176: bytes of stored blocks in data, for statistics */
-  uint8_t reserved1[64]; /* 184: zero */
+  Extent dictionary;     /* 184: zstd dictionary, inside meta, with kIncompatDictionary; else 0 */
+  uint8_t reserved1[48]; /* 200: zero */
   le64 checksum;         /* 248: XXH3-64 of bytes 0..247, seed kSeedSuperblock */
 };
 static_assert(sizeof(Superblock) == kSuperblockSize);
@@ -245,7 +249,7 @@ struct XattrEntry {
 static_assert(sizeof(XattrSet) == 8 && sizeof(XattrEntry) == 8);
 
 /* ---- Image layout ----------------------------------------------------------------------- */
-/* [Superblock][data: stored blocks][meta: inodes | blocks | ids | heap][checksums]
+/* [Superblock][data: stored blocks][meta: inodes | blocks | ids | heap | dictionary][checksums]
  * meta is covered by one checksum per unit of 1 << unit_log bytes (the last may be short);
  * checksum i is XXH3-64 of unit i with seed kSeedMetaUnit + i. Every byte of the image belongs
  * to exactly one checksummed part, so any single flipped byte is detected. */

@@ -156,3 +156,13 @@ text "$t/x/small" 3000 sixty-four
 random "$t/x/raw" 1000 7
 seal "$t"
 image blocks64k "$t" -b 64K -l 3
+
+# ---- dictionary: many small text files, compressed with a trained zstd dictionary ------------
+t=$work/dictionary
+mkdir -p "$t/notes"
+for i in $(seq 1 60); do
+  text "$t/notes/n$i.txt" $((300 + i * 37)) "note $((i % 7)) entry"
+done
+random "$t/raw" 5000 9
+seal "$t"
+image dictionary "$t" -b 4K --dictionary 4K
