@@ -26,8 +26,7 @@ Status Decompressors::init(const Platform& platform, uint32_t count, const void*
     c.lock = platform.lock_create();
     c.workspace = platform.alloc(workspace_size_, 64);
     if (c.lock == nullptr || c.workspace == nullptr) return Error::kNoMemory;
-    c.dctx = ZSTD_initStaticDCtx(c.workspace, workspace_size_);
-    if (c.dctx == nullptr) return Error::kNoMemory;
+    if (ZSTD_initStaticDCtx(c.workspace, workspace_size_) == nullptr) return Error::kNoMemory;
   }
   return {};
 }

@@ -22,13 +22,11 @@ class Decompressors {
   // Decompress one zstd frame; it must yield exactly dst_size bytes.
   Status decompress(const Platform& platform, void* dst, size_t dst_size, const void* src,
                     size_t src_size);
-  size_t memory() const { return count_ * workspace_size_ + ddict_size_; }
 
  private:
   struct Context {
     void* lock;
-    void* workspace;
-    void* dctx;
+    void* workspace;  // a ZSTD_DCtx, initialised afresh for every frame
   };
   Context* contexts_ = nullptr;
   uint32_t count_ = 0;
