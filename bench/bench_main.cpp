@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   int status = 0;
   try {
-    bakefs::bench::TempDir dir;
+    bakefs::bench::TempDir dir("bakefs-bench");
     bakefs::bench::Fixture fixture;
     fixture.images = bakefs::bench::build_images(dir, config);
     bakefs::bench::set_up(fixture);

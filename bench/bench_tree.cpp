@@ -105,19 +105,6 @@ std::string make_deep(const std::string& root, uint32_t depth, uint32_t siblings
 
 }  // namespace
 
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string templ =
-      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/bakefs-bench.XXXXXX";
-  if (mkdtemp(templ.data()) == nullptr) fail(templ, "mkdtemp");
-  path_ = templ;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 std::string random_bytes(size_t size, uint64_t seed) {
   std::string s(size, '\0');
   uint64_t state = seed;

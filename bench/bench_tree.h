@@ -9,21 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
+
 namespace bakefs::bench {
 
-// A directory under $TMPDIR (or /tmp), removed with everything in it when destroyed.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using TempDir = test::TempDir;  // tests/support/temp_dir.h
 
 // Bytes that do not compress (splitmix64).
 std::string random_bytes(size_t size, uint64_t seed);

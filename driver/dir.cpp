@@ -45,18 +45,7 @@ bool plausible(const Entry& e) {
     if (e.name[i] == '/' || e.name[i] == '\0') return false;
   }
   if (e.name[0] == '.' && (e.length == 1 || (e.length == 2 && e.name[1] == '.'))) return false;
-  switch (e.type << 12) {
-    case fmt::kTypeFifo:
-    case fmt::kTypeChar:
-    case fmt::kTypeDir:
-    case fmt::kTypeBlock:
-    case fmt::kTypeRegular:
-    case fmt::kTypeSymlink:
-    case fmt::kTypeSocket:
-      return true;
-    default:
-      return false;
-  }
+  return e.type <= 0xf && fmt::known_type(e.type << 12);
 }
 
 int compare_names(const uint8_t* a, size_t a_length, const char* b, size_t b_length) {

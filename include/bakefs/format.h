@@ -78,6 +78,22 @@ inline constexpr uint16_t kTypeSymlink = 0120000;
 inline constexpr uint16_t kTypeSocket = 0140000;
 inline constexpr uint16_t kPermMask = 07777; /* permissions with setuid, setgid, sticky */
 
+/* One of the seven file types above. */
+constexpr bool known_type(uint32_t mode) {
+  switch (mode & kTypeMask) {
+    case kTypeFifo:
+    case kTypeChar:
+    case kTypeDir:
+    case kTypeBlock:
+    case kTypeRegular:
+    case kTypeSymlink:
+    case kTypeSocket:
+      return true;
+    default:
+      return false;
+  }
+}
+
 /* Checksums are XXH3-64 with a seed that names the unit, so a unit copied to the wrong place
  * fails its check too. */
 inline constexpr uint64_t kSeedSuperblock = 0x62616b6566732d73ull; /* "bakefs-s" */

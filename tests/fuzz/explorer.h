@@ -29,20 +29,7 @@ inline uint32_t type_of(uint32_t mode) {
   return mode & fmt::kTypeMask;
 }
 
-inline bool known_type(uint32_t mode) {
-  switch (type_of(mode)) {
-    case fmt::kTypeFifo:
-    case fmt::kTypeChar:
-    case fmt::kTypeDir:
-    case fmt::kTypeBlock:
-    case fmt::kTypeRegular:
-    case fmt::kTypeSymlink:
-    case fmt::kTypeSocket:
-      return true;
-    default:
-      return false;
-  }
-}
+inline bool known_type(uint32_t mode) { return fmt::known_type(mode); }
 
 // True if n bytes at p all still hold kFill.
 bool untouched(const void* p, size_t n);

@@ -11,22 +11,9 @@
 #include <vector>
 
 #include "build.h"
+#include "temp_dir.h"
 
 namespace bakefs::test {
-
-// A directory under $TMPDIR (or /tmp), removed with everything in it when destroyed.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 void write_file(const std::string& path, const std::string& content, unsigned mode = 0644);
 void make_dir(const std::string& path, unsigned mode = 0755);
