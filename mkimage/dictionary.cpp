@@ -93,7 +93,7 @@ std::string train_dictionary(const std::vector<const Inode*>& files, size_t capa
   if (ZDICT_isError(n)) return {};  // nothing learnable: do without
   dictionary.resize(n);
   // Keep it only if the tails should save more than it costs.
-  double saving = trial_saving(dictionary, samples, sizes, level, block_size);
+  double saving = trial_saving(dictionary, samples, sizes, std::min(level, 3), block_size);
   if (saving * static_cast<double>(tail_bytes) <= static_cast<double>(dictionary.size())) return {};
   return dictionary;
 }
