@@ -92,6 +92,7 @@ class Checker {
   void check_units();
   void check_blocks();
   void check_inodes();
+  void check_boot() { failed(check_boot_records(fs_), "boot records", 0); }
   int result() const;
 
  private:
@@ -329,5 +330,6 @@ extern "C" int bakefs_check(bakefs_fs* fs, bakefs_report_fn report, void* ctx,
   checker.check_units();
   checker.check_blocks();
   checker.check_inodes();
+  checker.check_boot();
   return checker.result();
 }

@@ -17,6 +17,7 @@ namespace bakefs {
 namespace fmt = ::bakefs::format;
 static_assert(BAKEFS_HOLE == fmt::kHoleBlock);
 static_assert(BAKEFS_ROOT_INO == fmt::kRootIno);
+static_assert(BAKEFS_BOOT_CONFIG == fmt::kBootConfig && BAKEFS_BOOT_TMPFS == fmt::kBootTmpfs);
 
 // An extent of the image, validated at mount to lie inside it.
 struct Range {
@@ -63,6 +64,9 @@ struct Placement {
   uint32_t raw_size;   // expected raw size of the block
 };
 
+// Walks the boot records and checks every rule (for the full check).
+Status check_boot_records(bakefs_fs& fs);
+
 }  // namespace bakefs
 
 struct bakefs_fs {
@@ -80,7 +84,7 @@ struct bakefs_fs {
   uint32_t block_count = 0;
   uint32_t unit_count = 0;
   bool verify = true;
-  bakefs::Range data, meta, inodes, blocks, ids, heap, checksums, dictionary;
+  bakefs::Range data, meta, inodes, blocks, ids, heap, checksums, dictionary, boot;
   bakefs::VerifiedSet verified_units;
   bakefs::VerifiedSet verified_blocks;
   bakefs::Decompressors decompressors;

@@ -74,6 +74,7 @@ Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
   fs.blocks = to_range(sb.blocks);
   fs.ids = to_range(sb.ids);
   fs.dictionary = to_range(sb.dictionary);
+  fs.boot = to_range(sb.boot);
   fs.heap = to_range(sb.heap);
   fs.checksums = to_range(sb.checksums);
 
@@ -94,6 +95,11 @@ Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
   }
   if (fs.dictionary.size != 0 ? !inside(fs.dictionary, fs.meta) : fs.dictionary.offset != 0) {
     return corrupt(fs, "dictionary outside the metadata extent");
+  }
+  const bool has_boot = (sb.feature_compat.load() & fmt::kCompatBoot) != 0;
+  if (has_boot != (fs.boot.size != 0) || fs.boot.size % 8 != 0 ||
+      (fs.boot.size != 0 ? !inside(fs.boot, fs.meta) : fs.boot.offset != 0)) {
+    return corrupt(fs, "boot records");
   }
   uint64_t slots = fs.inodes.size / fmt::kSlotSize;
   if (fs.inodes.size % fmt::kSlotSize != 0 || slots == 0 || slots >= UINT32_MAX ||

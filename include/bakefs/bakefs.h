@@ -154,6 +154,17 @@ struct bakefs_extent {
 typedef int (*bakefs_extent_fn)(void* ctx, const struct bakefs_extent* extent);
 int bakefs_extents(bakefs_fs* fs, bakefs_ino ino, bakefs_extent_fn emit, void* ctx);
 
+/* Boot records: what the image tells whoever boots from it, beyond its files (mkimage
+ * --config, --tmpfs). *data points into the image (checksum checked) for *length bytes; the
+ * bytes are not NUL-terminated. index counts records of that type from 0, in image order.
+ * BAKEFS_ENOENT when there is no such record. */
+#define BAKEFS_BOOT_CONFIG 1u /* the launch configuration (rumprun: its JSON); at most one */
+#define BAKEFS_BOOT_TMPFS                                           \
+  2u /* absolute path of a directory to cover with a tmpfs at boot, \
+        after / is mounted; checked to be "/" or "/a/b", no NUL */
+int bakefs_boot_record(bakefs_fs* fs, uint32_t type, uint32_t index, const void** data,
+                       size_t* length);
+
 /* Full check on demand: every metadata unit, every stored block (decompressed too) and the
  * layout rules that mount does not check. report, if not NULL, gets one line per problem.
  * Returns BAKEFS_OK only when the image is sound; stops after max_problems problems

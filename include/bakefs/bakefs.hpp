@@ -125,6 +125,25 @@ class FileSystem {
     if (needed == 0) return BAKEFS_OK;
     return bakefs_getxattr(fs_, ino, name.c_str(), out.data(), out.size(), &needed);
   }
+  // The index-th boot record of a type (BAKEFS_BOOT_*), copied.
+  int boot_record(uint32_t type, uint32_t index, std::string& out) const {
+    const void* data = nullptr;
+    size_t length = 0;
+    int s = bakefs_boot_record(fs_, type, index, &data, &length);
+    if (s == BAKEFS_OK) out.assign(static_cast<const char*>(data), length);
+    return s;
+  }
+  // Every boot record of a type, in image order.
+  int boot_records(uint32_t type, std::vector<std::string>& out) const {
+    out.clear();
+    for (uint32_t i = 0;; ++i) {
+      std::string record;
+      int s = boot_record(type, i, record);
+      if (s == BAKEFS_ENOENT) return BAKEFS_OK;
+      if (s != BAKEFS_OK) return s;
+      out.push_back(std::move(record));
+    }
+  }
   // Full check; problems get one line each.
   int check(std::vector<std::string>& problems, uint32_t max_problems = 0) const {
     auto report = [](void* ctx, const char* message) {

@@ -61,7 +61,8 @@ inline constexpr uint32_t kIncompatDictionary = 1u << 1; /* the frames use the i
                                                             dictionary (Superblock.dictionary) */
 inline constexpr uint32_t kIncompatSupported = kIncompatZstd | kIncompatDictionary;
 inline constexpr uint64_t kMaxDictionarySize = 1u << 20; /* mount loads it: keep that bounded */
-inline constexpr uint32_t kCompatSupported = 0;
+inline constexpr uint32_t kCompatBoot = 1u << 0;         /* Superblock.boot holds boot records */
+inline constexpr uint32_t kCompatSupported = kCompatBoot;
 
 /* Block ids are indexes into the block table; this one marks a hole (all-zero block). */
 inline constexpr uint32_t kHoleBlock = 0xffffffffu;
@@ -134,11 +135,30 @@ struct Superblock {
   le64 file_bytes;       /* 168: sum of regular file sizes (each inode once), for statistics */
   le64 stored_bytes;     /* 176: bytes of stored blocks in data, for statistics */
   Extent dictionary;     /* 184: zstd dictionary, inside meta, with kIncompatDictionary; else 0 */
-  uint8_t reserved1[48]; /* 200: zero */
+  Extent boot;           /* 200: boot records, inside meta, with kCompatBoot; else 0 */
+  uint8_t reserved1[32]; /* 216: zero */
   le64 checksum;         /* 248: XXH3-64 of bytes 0..247, seed kSeedSuperblock */
 };
 static_assert(sizeof(Superblock) == kSuperblockSize);
 static_assert(offsetof(Superblock, checksum) == kSuperblockSize - 8);
+
+/* ---- Boot records ---------------------------------------------------------------------- */
+
+/* What the image tells whoever boots from it, beyond its files: records back to back in the
+ * boot extent, each a BootRecord header, `length` bytes of payload, then zero padding to a
+ * multiple of 8. Record order is significant within a type (tmpfs mounts in order). A reader
+ * skips types it does not know. */
+struct BootRecord {
+  le16 type;   /* kBoot* */
+  le16 flags;  /* zero */
+  le32 length; /* payload bytes */
+};
+static_assert(sizeof(BootRecord) == 8);
+inline constexpr uint16_t kBootConfig = 1; /* launch configuration: opaque bytes, at most one
+                                              (rumprun: its JSON) */
+inline constexpr uint16_t kBootTmpfs = 2;  /* absolute path (no NUL, no trailing '/') of a
+                                              directory to cover with a tmpfs at boot */
+inline constexpr uint32_t kMaxBootRecord = 1u << 20; /* payload bound, config included */
 
 /* ---- Inode table: 32-byte slots ---------------------------------------------------------- */
 

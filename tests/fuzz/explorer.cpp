@@ -99,6 +99,7 @@ void Explorer::run() {
     if (!more()) break;
     exercise_inode(ino, attr);
   }
+  exercise_boot_records();
   run_check();
 }
 
@@ -132,6 +133,9 @@ void Explorer::check_arguments() {
               bakefs_getxattr(fs_, 1, nullptr, &c, 1, &n) == BAKEFS_EINVAL &&
               bakefs_getxattr(fs_, 1, "user.x", nullptr, 1, &n) == BAKEFS_EINVAL &&
               bakefs_getxattr(fs_, 1, "user.x", &c, 1, nullptr) == BAKEFS_EINVAL &&
+              bakefs_boot_record(nullptr, 1, 0, &p, &n) == BAKEFS_EINVAL &&
+              bakefs_boot_record(fs_, 1, 0, nullptr, &n) == BAKEFS_EINVAL &&
+              bakefs_boot_record(fs_, 1, 0, &p, nullptr) == BAKEFS_EINVAL &&
               bakefs_check(nullptr, nullptr, nullptr, 0) == BAKEFS_EINVAL,
           "null-arguments");
 }
@@ -208,6 +212,41 @@ void Explorer::sweep_inodes() {
   for (bakefs_ino ino = 1; ino <= last && ino <= limits_.inodes; ++ino) probe(ino);
   if (last > limits_.inodes) probe(last);
   require(probe(last + 1) == BAKEFS_EINVAL && probe(UINT32_MAX) == BAKEFS_EINVAL, "getattr-range");
+}
+
+void Explorer::exercise_boot_records() {
+  // Every record of each type (and of a type no image has): pointers into the image, tmpfs
+  // paths as the format promises them, and the same answer when asked twice.
+  for (uint32_t type : {BAKEFS_BOOT_CONFIG, BAKEFS_BOOT_TMPFS, 9u}) {
+    for (uint32_t index = 0; index < 64 && more(); ++index) {
+      const void* data = nullptr;
+      size_t length = 0;
+      const int s = checked(bakefs_boot_record(fs_, type, index, &data, &length));
+      t_.record("boot_record", type, index, s, s == BAKEFS_OK ? data : nullptr,
+                s == BAKEFS_OK ? length : 0);
+      if (s != BAKEFS_OK) {
+        require(s == BAKEFS_ENOENT || is_damage(s), "boot-record-status");
+        require(data == nullptr && length == 0, "boot-record-cleared");
+        if (s != BAKEFS_ENOENT) anomaly("boot-record-damaged");
+        break;
+      }
+      const auto* p = static_cast<const uint8_t*>(data);
+      require(p >= image_ && length <= fmt::kMaxBootRecord &&
+                  static_cast<size_t>(p - image_) + length <= length_,
+              "boot-record-inside-image");
+      if (type == BAKEFS_BOOT_TMPFS) {
+        require(length > 0 && p[0] == '/' && std::memchr(p, 0, length) == nullptr &&
+                    (length == 1 || p[length - 1] != '/'),
+                "boot-record-tmpfs-path");
+      }
+      if (type == BAKEFS_BOOT_CONFIG && index > 0) anomaly("boot-record-two-configs");
+      const void* again = nullptr;
+      size_t again_length = 0;
+      require(bakefs_boot_record(fs_, type, index, &again, &again_length) == BAKEFS_OK &&
+                  again == data && again_length == length,
+              "boot-record-stable");
+    }
+  }
 }
 
 void Explorer::run_check() {

@@ -29,7 +29,9 @@ inline uint32_t type_of(uint32_t mode) {
   return mode & fmt::kTypeMask;
 }
 
-inline bool known_type(uint32_t mode) { return fmt::known_type(mode); }
+inline bool known_type(uint32_t mode) {
+  return fmt::known_type(mode);
+}
 
 // True if n bytes at p all still hold kFill.
 bool untouched(const void* p, size_t n);
@@ -115,6 +117,7 @@ class Explorer {
   void exercise_extents(bakefs_ino ino, uint64_t size);
   void exercise_symlink(bakefs_ino ino, const bakefs_attr& attr);
   void exercise_xattrs(bakefs_ino ino);
+  void exercise_boot_records();
   void run_check();
 
   bakefs_fs* fs_;
