@@ -101,6 +101,10 @@ int main(int argc, char** argv) {
   info->add_option("image", a.image, "image")->required();
   info->add_flag("--json", a.json, "print JSON");
 
+  auto* config = app.add_subcommand(
+      "config", "write the launch configuration stored with mkimage --config to standard output");
+  config->add_option("image", a.image, "image")->required();
+
   auto* verify = app.add_subcommand(
       "verify", "check every checksum and structural rule; exit 0 only if sound");
   verify->add_option("image", a.image, "image")->required();
@@ -142,6 +146,7 @@ int main(int argc, char** argv) {
     if (*stat) return bakefs::tool::stat(image, a.path);
     if (*info) return bakefs::tool::info(image, a.json);
     if (*verify) return bakefs::tool::verify(image, a.quiet);
+    if (*config) return bakefs::tool::config(image);
     if (*extract) {
       bakefs::tool::ExtractOptions options;
       options.owners = (a.owners || geteuid() == 0) && !a.no_owners;

@@ -68,6 +68,25 @@ std::string block_table(const std::vector<StoredBlock>& blocks) {
   return table;
 }
 
+// The boot records (format.h): the configuration first, then the tmpfs directories in order.
+std::string boot_records(const Options& options) {
+  std::string records;
+  auto add = [&records](uint16_t type, const std::string& payload) {
+    if (payload.size() > fmt::kMaxBootRecord) {
+      throw Error("boot record larger than " + std::to_string(fmt::kMaxBootRecord) + " bytes");
+    }
+    fmt::BootRecord header{};
+    header.type.store(type);
+    header.length.store(static_cast<uint32_t>(payload.size()));
+    records.append(reinterpret_cast<const char*>(&header), sizeof(header));
+    records += payload;
+    records.append((8 - records.size() % 8) % 8, '\0');
+  };
+  if (!options.config.empty()) add(fmt::kBootConfig, options.config);
+  for (const std::string& path : options.tmpfs) add(fmt::kBootTmpfs, path);
+  return records;
+}
+
 // The order in which regular files' data is written: inode order, except that files sharing a
 // name (copyright, changelog.Debian.gz, Makefile, __init__.py) are written together, where the
 // first of them comes. Such files tend to be alike, and their tails then share fragment blocks:
@@ -123,6 +142,8 @@ Stats build(const Tree& tree, const Options& options, OutputFile& out) {
     extent.place(dictionary, sb.dictionary);
     stats.dictionary_bytes = dictionary.size();
   }
+  const std::string boot = boot_records(options);
+  if (!boot.empty()) extent.place(boot, sb.boot);
   const std::string sums = extent.checksums(options.unit_log);
   out.append(extent.bytes().data(), extent.bytes().size());
   out.append(sums.data(), sums.size());
@@ -131,6 +152,7 @@ Stats build(const Tree& tree, const Options& options, OutputFile& out) {
   sb.version_major.store(fmt::kVersionMajor);
   sb.version_minor.store(fmt::kVersionMinor);
   sb.superblock_size.store(fmt::kSuperblockSize);
+  sb.feature_compat.store(boot.empty() ? 0 : fmt::kCompatBoot);
   sb.feature_incompat.store((compressed ? fmt::kIncompatZstd : 0) |
                             (with_dictionary ? fmt::kIncompatDictionary : 0));
   sb.block_log = static_cast<uint8_t>(options.block_log);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tree.h"
 
@@ -25,6 +26,10 @@ struct Options {
   // The image's build time; by default the newest mtime in the tree, so that the same input
   // gives the same bytes.
   std::optional<int64_t> build_time;
+  // Boot records: a launch configuration (opaque bytes; empty: none) and directories to cover
+  // with a tmpfs at boot (absolute, normalised; see normalise_tmpfs_path).
+  std::string config;
+  std::vector<std::string> tmpfs;
 };
 
 struct Stats {

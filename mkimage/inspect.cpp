@@ -186,7 +186,8 @@ std::vector<std::string> feature_names(uint32_t incompat, uint32_t compat) {
   for (int bit = 2; bit < 32; ++bit) {
     if (incompat & (1u << bit)) names.push_back("incompat-" + std::to_string(bit));
   }
-  for (int bit = 0; bit < 32; ++bit) {
+  if (compat & format::kCompatBoot) names.push_back("boot-records");
+  for (int bit = 1; bit < 32; ++bit) {
     if (compat & (1u << bit)) names.push_back("compat-" + std::to_string(bit));
   }
   return names;
@@ -362,15 +363,45 @@ int info(const OpenImage& image, bool json) {
   j["fragment_blocks"] = c.fragment_blocks;
   j["compression_ratio"] = ratio;
   j["dedup_saved_bytes"] = c.referenced - c.distinct;
+  std::string launch_config;
+  if (image.fs.boot_record(BAKEFS_BOOT_CONFIG, 0, launch_config) == BAKEFS_OK) {
+    j["config_bytes"] = launch_config.size();
+  }
+  std::vector<std::string> tmpfs;
+  if (int t = image.fs.boot_records(BAKEFS_BOOT_TMPFS, tmpfs); t != BAKEFS_OK) {
+    error(image, "boot records", t);
+    return kExitFailure;
+  }
+  if (!tmpfs.empty()) j["tmpfs"] = tmpfs;
   if (json) {
     std::printf("%s\n", j.dump(2).c_str());
     return kExitOk;
   }
   for (const auto& [key, value] : j.items()) {
-    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    std::string text;
+    if (value.is_array()) {
+      for (const auto& item : value) text += (text.empty() ? "" : " ") + item.get<std::string>();
+    } else {
+      text = value.is_string() ? value.get<std::string>() : value.dump();
+    }
     std::printf("%-20s %s\n", (key + ":").c_str(), text.c_str());
   }
   return kExitOk;
+}
+
+int config(const OpenImage& image) {
+  std::string bytes;
+  int s = image.fs.boot_record(BAKEFS_BOOT_CONFIG, 0, bytes);
+  if (s == BAKEFS_ENOENT) {
+    std::fprintf(stderr, "bakefs: %s: no launch configuration in the image\n", image.name.c_str());
+    return kExitFailure;
+  }
+  if (s != BAKEFS_OK) {
+    error(image, "configuration", s);
+    return kExitFailure;
+  }
+  std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+  return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
 }
 
 int verify(const OpenImage& image, bool quiet) {

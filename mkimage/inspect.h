@@ -34,6 +34,8 @@ int cat(const OpenImage& image, const std::string& path);
 int stat(const OpenImage& image, const std::string& path);
 int info(const OpenImage& image, bool json);
 int verify(const OpenImage& image, bool quiet);
+// Writes the launch configuration to standard output; kExitFailure if there is none.
+int config(const OpenImage& image);
 
 }  // namespace bakefs::tool
 

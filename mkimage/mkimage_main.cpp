@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
+#include "boot_config.h"
 #include "build.h"
 #include "embed_object.h"
 #include "size_option.h"
@@ -78,6 +80,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--no-dictionary", no_dictionary, "compress every block on its own");
   app.add_flag("-v,--verbose", verbose, "print a summary");
+  std::string config_file;
+  bool config_raw = false;
+  std::vector<std::string> tmpfs_lists;
+  app.add_option("--config", config_file,
+                 "store FILE as the launch configuration (rumprun: its JSON), for the boot "
+                 "code to find in the image");
+  app.add_flag("--config-raw", config_raw, "store --config as is, without checking it is JSON");
+  app.add_option("--tmpfs", tmpfs_lists,
+                 "directories to cover with a tmpfs at boot, after / is mounted: "
+                 "--tmpfs /tmp,/var/run (created in the image if missing)")
+      ->allow_extra_args(false);
   std::string emit_object, emit_asm, target;
   app.add_option("--emit-object", emit_object,
                  "also write an ELF object holding the image, to link into a program "
@@ -124,7 +137,12 @@ int main(int argc, char** argv) {
   raise_fd_limit();
   auto start = std::chrono::steady_clock::now();
   try {
+    if (!config_file.empty()) options.config = bakefs::build::read_config(config_file, config_raw);
+    options.tmpfs = bakefs::build::tmpfs_paths(tmpfs_lists);
     bakefs::build::Tree tree = bakefs::build::scan_directory(source);
+    for (const auto& warning : bakefs::build::add_tmpfs_directories(tree, options.tmpfs)) {
+      std::fprintf(stderr, "mkimage: warning: %s\n", warning.c_str());
+    }
     bakefs::build::Stats stats = bakefs::build::write_image(tree, options, output);
     if (!emit_object.empty()) {
       auto elf = target.empty() ? bakefs::build::host_elf_target()

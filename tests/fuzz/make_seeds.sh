@@ -166,3 +166,11 @@ done
 random "$t/raw" 5000 9
 seal "$t"
 image dictionary "$t" -b 4K --dictionary 4K
+
+# ---- boot: a launch configuration and tmpfs directories (boot records) ----------------------
+t=$work/boot
+mkdir -p "$t/etc" "$t/var/run"
+printf 'listen 80\n' >"$t/etc/httpd.conf"
+printf '{"cmdline": "httpd -f /etc/httpd.conf", "env": "TZ=UTC"}' >"$work/boot.json"
+seal "$t"
+image boot "$t" -b 4K --config "$work/boot.json" --tmpfs /tmp,/var/run,/var/cache

@@ -1,0 +1,115 @@
+// Launch configuration and tmpfs directories: checked and normalised before they are stored.
+// SPDX-License-Identifier: BSD-2-Clause
+#include "boot_config.h"
+
+#include <bakefs/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace bakefs::build {
+
+std::string read_config(const std::string& path, bool raw) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_errno(path, "cannot open configuration", errno);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (in.bad()) throw_errno(path, "cannot read configuration", errno);
+  std::string config = bytes.str();
+  if (config.empty()) throw Error(path + ": the configuration is empty");
+  if (config.size() > format::kMaxBootRecord) {
+    throw Error(path + ": the configuration is larger than 1 MiB");
+  }
+  if (!raw) {
+    try {
+      const auto parsed = nlohmann::json::parse(config);
+      (void)parsed;
+    } catch (const nlohmann::json::parse_error& e) {
+      // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+      std::string what = e.what();
+      size_t at = what.find("at line");
+      throw Error(path + ": not JSON (use --config-raw for other formats): " +
+                  (at == std::string::npos ? what : what.substr(at)));
+    }
+  }
+  return config;
+}
+
+namespace {
+
+std::string normalise(const std::string& given) {
+  if (given.empty() || given[0] != '/') {
+    throw Error("--tmpfs " + given + ": the path must be absolute");
+  }
+  std::string path;
+  size_t pos = 0;
+  while (pos < given.size()) {
+    size_t end = given.find('/', pos);
+    if (end == std::string::npos) end = given.size();
+    std::string name = given.substr(pos, end - pos);
+    if (name == "." || name == "..") {
+      throw Error("--tmpfs " + given + ": '.' and '..' are not allowed");
+    }
+    if (!name.empty()) path += "/" + name;
+    pos = end + 1;
+  }
+  if (path.empty()) throw Error("--tmpfs /: the root cannot be covered by a tmpfs");
+  if (path.size() > format::kMaxSymlinkLength || path.find('\0') != std::string::npos) {
+    throw Error("--tmpfs " + given + ": path too long");
+  }
+  return path;
+}
+
+}  // namespace
+
+std::vector<std::string> tmpfs_paths(const std::vector<std::string>& lists) {
+  std::vector<std::string> paths;
+  for (const std::string& list : lists) {
+    size_t pos = 0;
+    while (pos <= list.size()) {
+      size_t end = list.find(',', pos);
+      if (end == std::string::npos) end = list.size();
+      if (end > pos) paths.push_back(normalise(list.substr(pos, end - pos)));
+      pos = end + 1;
+    }
+  }
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  return paths;
+}
+
+std::vector<std::string> add_tmpfs_directories(Tree& tree, const std::vector<std::string>& paths) {
+  std::vector<std::string> warnings;
+  for (const std::string& path : paths) {
+    Inode* dir = tree.root.get();
+    size_t pos = 1;
+    while (pos <= path.size()) {
+      size_t end = path.find('/', pos);
+      if (end == std::string::npos) end = path.size();
+      const std::string name = path.substr(pos, end - pos);
+      auto& child = dir->children[name];
+      if (child == nullptr) {
+        child = std::make_shared<Inode>();
+        child->mode = 0040755;
+        child->mtime_sec = dir->mtime_sec;
+        child->mtime_nsec = dir->mtime_nsec;
+      } else if (!child->is_dir()) {
+        throw Error("--tmpfs " + path + ": " + path.substr(0, end) +
+                    " is in the image and is not a directory");
+      }
+      dir = child.get();
+      pos = end + 1;
+    }
+    if (!dir->children.empty()) {
+      warnings.push_back("--tmpfs " + path + ": the image's " +
+                         std::to_string(dir->children.size()) +
+                         " entries there are hidden once the tmpfs is mounted");
+    }
+  }
+  return warnings;
+}
+
+}  // namespace bakefs::build

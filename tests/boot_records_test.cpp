@@ -1,0 +1,216 @@
+// Boot records: mkimage --config and --tmpfs store them, the driver hands them back checked,
+// the tools show them, and damaged records are errors, not bytes handed out.
+// SPDX-License-Identifier: BSD-2-Clause
+#include <bakefs/format.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "boot_config.h"
+#include "test_support.h"
+
+namespace bakefs::test {
+namespace {
+
+struct CommandResult {
+  int status;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult run(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  CommandResult r{-1, {}};
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) r.output.append(buf, n);
+  int status = pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+constexpr const char* kConfig = R"({"cmdline": "httpd -f /etc/httpd.conf", "env": "TZ=UTC"})";
+
+// A small tree with a non-empty /var/run and a file named /srv.
+void make_source(const std::string& src) {
+  make_dir(src);
+  make_dir(src + "/var");
+  make_dir(src + "/var/run");
+  write_file(src + "/var/run/stale.pid", "42\n");
+  write_file(src + "/srv", "not a directory\n");
+  write_file(src + "/app", text_bytes(5000, 1));
+}
+
+std::vector<uint8_t> image_with_records(const std::string& dir) {
+  make_source(dir + "/src");
+  build::Options options;
+  options.config = kConfig;
+  options.tmpfs = {"/tmp", "/var/run"};
+  make_image(dir + "/src", dir + "/img", options);
+  return read_bytes(dir + "/img");
+}
+
+TEST(BootRecords, ConfigAndTmpfsComeBackAsStored) {
+  TempDir dir;
+  std::vector<uint8_t> bytes = image_with_records(dir.path());
+  FileSystem fs;
+  ASSERT_EQ(fs.mount(bytes.data(), bytes.size(), posix::platform()), BAKEFS_OK);
+  bakefs_fsstat st;
+  ASSERT_EQ(fs.statfs(st), BAKEFS_OK);
+  EXPECT_EQ(st.feature_compat, format::kCompatBoot);
+  std::string config;
+  ASSERT_EQ(fs.boot_record(BAKEFS_BOOT_CONFIG, 0, config), BAKEFS_OK);
+  EXPECT_EQ(config, kConfig);
+  EXPECT_EQ(fs.boot_record(BAKEFS_BOOT_CONFIG, 1, config), BAKEFS_ENOENT);
+  std::vector<std::string> tmpfs;
+  ASSERT_EQ(fs.boot_records(BAKEFS_BOOT_TMPFS, tmpfs), BAKEFS_OK);
+  EXPECT_EQ(tmpfs, (std::vector<std::string>{"/tmp", "/var/run"}));
+  EXPECT_EQ(fs.boot_record(77, 0, config), BAKEFS_ENOENT);  // unknown types are skipped
+  std::vector<std::string> problems;
+  EXPECT_EQ(fs.check(problems), BAKEFS_OK) << (problems.empty() ? "" : problems[0]);
+}
+
+TEST(BootRecords, AnImageWithoutThemHasNone) {
+  TempDir dir;
+  make_source(dir / "src");
+  make_image(dir / "src", dir / "img");
+  auto m = posix::MountedImage::open(dir / "img");
+  bakefs_fsstat st;
+  ASSERT_EQ(m.fs.statfs(st), BAKEFS_OK);
+  EXPECT_EQ(st.feature_compat, 0u);
+  std::string config;
+  EXPECT_EQ(m.fs.boot_record(BAKEFS_BOOT_CONFIG, 0, config), BAKEFS_ENOENT);
+  EXPECT_EQ(m.fs.boot_record(BAKEFS_BOOT_TMPFS, 0, config), BAKEFS_ENOENT);
+}
+
+TEST(BootRecords, TmpfsPathsAreNormalisedSortedAndChecked) {
+  EXPECT_EQ(build::tmpfs_paths({"/var/run/,//tmp", "/var", "/tmp"}),
+            (std::vector<std::string>{"/tmp", "/var", "/var/run"}));
+  EXPECT_THROW(build::tmpfs_paths({"/"}), build::Error);
+  EXPECT_THROW(build::tmpfs_paths({"tmp"}), build::Error);
+  EXPECT_THROW(build::tmpfs_paths({"/a/../b"}), build::Error);
+}
+
+TEST(BootRecords, TmpfsDirectoriesAreCreatedInTheImage) {
+  TempDir dir;
+  make_source(dir / "src");
+  std::string img = dir / "img";
+  auto r = run(std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + img +
+               " --tmpfs /tmp --tmpfs /var/run,/run/lock");
+  ASSERT_EQ(r.status, 0) << r.output;
+  // The non-empty /var/run is covered at boot: its entries are hidden, and mkimage says so.
+  EXPECT_NE(r.output.find("/var/run: the image's 1 entries there are hidden"), std::string::npos)
+      << r.output;
+  auto m = posix::MountedImage::open(img);
+  for (const char* path : {"/tmp", "/run", "/run/lock", "/var/run"}) {
+    bakefs_ino ino = 0;
+    ASSERT_EQ(m.fs.resolve(path, ino), BAKEFS_OK) << path;
+    bakefs_attr a;
+    ASSERT_EQ(m.fs.getattr(ino, a), BAKEFS_OK);
+    EXPECT_TRUE(S_ISDIR(a.mode)) << path;
+    if (std::strcmp(path, "/var/run") != 0) {
+      EXPECT_EQ(a.mode & 07777, 0755u) << path;
+      EXPECT_EQ(a.uid, 0u);
+    }
+  }
+  std::vector<std::string> tmpfs;
+  ASSERT_EQ(m.fs.boot_records(BAKEFS_BOOT_TMPFS, tmpfs), BAKEFS_OK);
+  EXPECT_EQ(tmpfs, (std::vector<std::string>{"/run/lock", "/tmp", "/var/run"}));
+}
+
+TEST(BootRecords, BadOptionsAreErrorsThatNameTheCause) {
+  TempDir dir;
+  make_source(dir / "src");
+  std::string base = std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + (dir / "img");
+  auto r = run(base + " --tmpfs /srv/cache");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("/srv is in the image and is not a directory"), std::string::npos)
+      << r.output;
+  r = run(base + " --tmpfs /");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("root cannot be covered"), std::string::npos) << r.output;
+  write_file(dir / "bad.json", "{\"cmdline\": \"x\",\n  oops}\n");
+  r = run(base + " --config " + (dir / "bad.json"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("bad.json: not JSON"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("line 2"), std::string::npos) << r.output;
+  r = run(base + " --config " + (dir / "missing.json"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("missing.json: cannot open configuration"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "img"));
+  // --config-raw stores any bytes.
+  r = run(base + " --config-raw --config " + (dir / "bad.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run(std::string(BAKEFS_PATH) + " config " + (dir / "img"));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.output, "{\"cmdline\": \"x\",\n  oops}\n");
+}
+
+TEST(BootRecords, TheToolShowsThem) {
+  TempDir dir;
+  image_with_records(dir.path());
+  auto r = run(std::string(BAKEFS_PATH) + " config " + (dir / "img"));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.output, kConfig);
+  r = run(std::string(BAKEFS_PATH) + " info " + (dir / "img"));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.output.find("boot-records"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tmpfs:               /tmp /var/run"), std::string::npos) << r.output;
+  make_image(dir / "src", dir / "plain");
+  r = run(std::string(BAKEFS_PATH) + " config " + (dir / "plain"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("no launch configuration"), std::string::npos) << r.output;
+}
+
+// Forged records whose checksums hold (as an attacker could make them) are still refused.
+TEST(BootRecords, ForgedRecordsAreCorruptNotHandedOut) {
+  TempDir dir;
+  const std::vector<uint8_t> good = image_with_records(dir.path());
+  auto boot_status = [](const std::vector<uint8_t>& bytes, uint32_t type, uint32_t index = 0) {
+    FileSystem fs;
+    int s = fs.mount(bytes.data(), bytes.size(), posix::platform());
+    if (s != BAKEFS_OK) return s;
+    std::string out;
+    return fs.boot_record(type, index, out);
+  };
+  // A tmpfs path that is not absolute.
+  std::vector<uint8_t> bytes = good;
+  patch_metadata(bytes, "/var/run", "var/run/");
+  EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_TMPFS, 0), BAKEFS_OK);  // "/tmp" comes first
+  EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_TMPFS, 1), BAKEFS_ECORRUPT);
+  EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_CONFIG, 1), BAKEFS_ECORRUPT);  // walks past it
+  // A record longer than the extent, and flags that are not zero.
+  uint64_t boot = 0;
+  std::memcpy(&boot, good.data() + offsetof(format::Superblock, boot), 8);
+  ASSERT_NE(boot, 0u);
+  bytes = good;
+  patch_le(bytes, boot + offsetof(format::BootRecord, length), 1u << 16, 4);
+  EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_CONFIG), BAKEFS_ECORRUPT);
+  bytes = good;
+  patch_le(bytes, boot + offsetof(format::BootRecord, flags), 1, 2);
+  EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_TMPFS), BAKEFS_ECORRUPT);
+  // An extent outside the metadata, or without the feature bit: mount refuses the image.
+  bytes = good;
+  patch_le(bytes, offsetof(format::Superblock, boot) + 8, good.size(), 8);
+  EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_CONFIG), BAKEFS_ECORRUPT);
+  bytes = good;
+  patch_le(bytes, offsetof(format::Superblock, feature_compat), 0, 4);
+  EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_CONFIG), BAKEFS_ECORRUPT);
+  // The full check names the damage.
+  bytes = good;
+  patch_le(bytes, boot + offsetof(format::BootRecord, length), 1u << 16, 4);
+  FileSystem fs;
+  ASSERT_EQ(fs.mount(bytes.data(), bytes.size(), posix::platform()), BAKEFS_OK);
+  std::vector<std::string> problems;
+  EXPECT_EQ(fs.check(problems), BAKEFS_ECORRUPT);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems.back().find("boot records"), std::string::npos) << problems.back();
+}
+
+}  // namespace
+}  // namespace bakefs::test
