@@ -91,18 +91,26 @@ std::string boot_records(const Options& options) {
 // name (copyright, changelog.Debian.gz, Makefile, __init__.py) are written together, where the
 // first of them comes. Such files tend to be alike, and their tails then share fragment blocks:
 // on a copy of /usr/share this saves 2.5% of the image, on /usr/include 0.7%.
-std::vector<size_t> data_order(const Numbering& num) {
+// Files named in options.data_first come before all others, in that order.
+std::vector<size_t> data_order(const Numbering& num, const std::vector<const Inode*>& first) {
+  std::vector<size_t> order;
+  std::vector<bool> placed(num.inodes.size());
+  for (const Inode* n : first) {
+    auto it = num.index.find(n);
+    if (it == num.index.end() || placed[it->second] || !n->is_regular()) continue;
+    placed[it->second] = true;
+    order.push_back(it->second);
+  }
   std::unordered_map<std::string_view, std::vector<size_t>> by_name;
   std::vector<std::string_view> first_seen;
   for (size_t i = 0; i < num.inodes.size(); ++i) {
-    if (!num.inodes[i]->is_regular()) continue;
+    if (!num.inodes[i]->is_regular() || placed[i]) continue;
     std::string_view path = num.paths[i];
     std::string_view name = path.substr(path.rfind('/') + 1);
     auto& group = by_name[name];
     if (group.empty()) first_seen.push_back(name);
     group.push_back(i);
   }
-  std::vector<size_t> order;
   for (std::string_view name : first_seen) {
     const auto& group = by_name[name];
     order.insert(order.end(), group.begin(), group.end());
@@ -117,7 +125,7 @@ Stats build(const Tree& tree, const Options& options, OutputFile& out) {
   stats.inodes = num.inodes.size();
 
   // Data, in data_order(), compressed with a dictionary learnt from the files themselves.
-  const std::vector<size_t> order = data_order(num);
+  const std::vector<size_t> order = data_order(num, options.data_first);
   std::vector<const Inode*> files;
   for (size_t i : order) files.push_back(num.inodes[i]);
   const std::string dictionary =
@@ -125,7 +133,13 @@ Stats build(const Tree& tree, const Options& options, OutputFile& out) {
   out.append_zeros(fmt::kSuperblockSize);
   std::vector<FileLayout> layouts(num.inodes.size());
   DataWriter data(out, options, dictionary, stats);
-  for (size_t i : order) layouts[i] = data.add_file(*num.inodes[i]);
+  uint64_t total_bytes = 0, done_files = 0, done_bytes = 0;
+  for (const Inode* n : files) total_bytes += n->size;
+  for (size_t i : order) {
+    layouts[i] = data.add_file(*num.inodes[i]);
+    done_bytes += num.inodes[i]->size;
+    if (options.progress) options.progress(++done_files, done_bytes, files.size(), total_bytes);
+  }
   data.finish();
   const uint64_t data_end = out.size();
   const bool compressed = stats.blocks_raw < stats.blocks_stored;

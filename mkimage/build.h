@@ -4,6 +4,7 @@
 #define BAKEFS_MKIMAGE_BUILD_H
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,13 @@ struct Options {
   // with a tmpfs at boot (absolute, normalised; see normalise_tmpfs_path).
   std::string config;
   std::vector<std::string> tmpfs;
+  // Regular files whose data comes first, in this order (--sort: boot locality); the rest
+  // follow in the default order. Inodes of the tree given to write_image.
+  std::vector<const Inode*> data_first;
+  // Called after each regular file's data is read and queued: files and bytes done so far of
+  // the totals. Empty: no progress reports.
+  std::function<void(uint64_t files, uint64_t bytes, uint64_t total_files, uint64_t total_bytes)>
+      progress;
 };
 
 struct Stats {

@@ -1,18 +1,23 @@
 // mkimage: build a bakefs image from a directory tree.
 // SPDX-License-Identifier: BSD-2-Clause
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "boot_config.h"
 #include "build.h"
 #include "embed_object.h"
+#include "progress.h"
 #include "size_option.h"
+#include "tree_ops.h"
 
 namespace {
 
@@ -80,6 +85,30 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--no-dictionary", no_dictionary, "compress every block on its own");
   app.add_flag("-v,--verbose", verbose, "print a summary");
+  std::string optimize;
+  app.add_option("--optimize", optimize,
+                 "presets: size (1M blocks, level 19), balanced (128K, level 14: the default), "
+                 "speed (64K, level 6: faster builds and random reads); -b and -l still win")
+      ->check(CLI::IsMember({"size", "balanced", "speed"}));
+  std::vector<std::string> excludes, exclude_files;
+  app.add_option("--exclude", excludes,
+                 "leave out entries matching PATTERN: a name at any depth ('*.pyc'), or, with a "
+                 "'/', a path from the root ('usr/share/doc/*'); repeatable")
+      ->allow_extra_args(false);
+  app.add_option("--exclude-from", exclude_files, "read --exclude patterns from FILE, one a line")
+      ->allow_extra_args(false);
+  std::string sort_file;
+  app.add_option("--sort", sort_file,
+                 "write the data of the files FILE lists first, in its order (a directory "
+                 "stands for the files beneath it): what a program reads at boot, together");
+  std::string mtime;
+  app.add_option("--mtime", mtime,
+                 "clamp every time to SECONDS since the epoch and make it the image's time, "
+                 "for reproducible builds (as SOURCE_DATE_EPOCH does; --mtime wins)");
+  bool ignore_errors = false, no_progress = false;
+  app.add_flag("--ignore-errors", ignore_errors,
+               "leave out unreadable files and directories with a warning, instead of failing");
+  app.add_flag("--no-progress", no_progress, "no progress line, even on a terminal");
   std::string config_file;
   bool config_raw = false;
   std::vector<std::string> tmpfs_lists;
@@ -109,6 +138,13 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  if (!optimize.empty()) {
+    const bool size = optimize == "size", speed = optimize == "speed";
+    if (app.count("--block-size") == 0) block_size = size ? "1M" : speed ? "64K" : "128K";
+    if (app.count("--level") == 0) options.level = size ? 19 : speed ? 6 : 14;
+    std::printf("mkimage: --optimize %s: %s blocks, zstd level %d\n", optimize.c_str(),
+                block_size.c_str(), options.level);
+  }
   auto log = bakefs::build::parse_block_size(block_size);
   if (!log) {
     std::fprintf(stderr, "mkimage: invalid block size '%s' (4K..1M, a power of two)\n",
@@ -125,25 +161,62 @@ int main(int argc, char** argv) {
   }
   options.dictionary_size = no_dictionary ? 0 : static_cast<size_t>(*dictionary_bytes);
   options.dedup = !no_dedup;
-  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch != '\0') {
+  const char* epoch_env = std::getenv("SOURCE_DATE_EPOCH");
+  const bool from_env = mtime.empty() && epoch_env != nullptr && *epoch_env != '\0';
+  if (from_env) mtime = epoch_env;
+  if (!mtime.empty()) {
     char* end = nullptr;
-    long long value = std::strtoll(epoch, &end, 10);
-    if (*end != '\0') {
-      std::fprintf(stderr, "mkimage: SOURCE_DATE_EPOCH is not a number: %s\n", epoch);
+    errno = 0;
+    long long value = std::strtoll(mtime.c_str(), &end, 10);
+    if (*end != '\0' || errno != 0) {
+      std::fprintf(stderr, "mkimage: %s is not a number of seconds: %s\n",
+                   from_env ? "SOURCE_DATE_EPOCH" : "--mtime", mtime.c_str());
       return 2;
     }
     options.build_time = value;
   }
   raise_fd_limit();
+  auto warn = [](const std::string& message) {
+    std::fprintf(stderr, "mkimage: warning: %s\n", message.c_str());
+  };
   auto start = std::chrono::steady_clock::now();
   try {
     if (!config_file.empty()) options.config = bakefs::build::read_config(config_file, config_raw);
     options.tmpfs = bakefs::build::tmpfs_paths(tmpfs_lists);
-    bakefs::build::Tree tree = bakefs::build::scan_directory(source);
+    for (const auto& file : exclude_files) {
+      for (auto& pattern : bakefs::build::read_list_file(file)) excludes.push_back(pattern);
+    }
+    const bakefs::build::ExcludeFilter filter(excludes);
+    bakefs::build::ScanOptions scan;
+    if (!filter.empty()) {
+      scan.skip = [&filter](const std::string& name, const std::string& path) {
+        return filter.excluded(name, path);
+      };
+    }
+    scan.ignore_errors = ignore_errors;
+    scan.warn = warn;
+    bakefs::build::Tree tree = bakefs::build::scan_directory(source, scan);
+    bakefs::build::exclude_paths(tree, filter);
     for (const auto& warning : bakefs::build::add_tmpfs_directories(tree, options.tmpfs)) {
-      std::fprintf(stderr, "mkimage: warning: %s\n", warning.c_str());
+      warn(warning);
+    }
+    if (options.build_time) bakefs::build::clamp_mtimes(tree, *options.build_time);
+    if (!sort_file.empty()) {
+      std::vector<std::string> missing;
+      options.data_first =
+          bakefs::build::sort_order(tree, bakefs::build::read_list_file(sort_file), missing);
+      for (const auto& path : missing) warn(sort_file + ": " + path + ": not in the image");
+    }
+    std::unique_ptr<bakefs::build::ProgressMeter> meter;
+    if (!no_progress && isatty(STDERR_FILENO)) {
+      meter = std::make_unique<bakefs::build::ProgressMeter>(stderr);
+      options.progress = [&meter](uint64_t files, uint64_t bytes, uint64_t total_files,
+                                  uint64_t total_bytes) {
+        meter->update(files, bytes, total_files, total_bytes);
+      };
     }
     bakefs::build::Stats stats = bakefs::build::write_image(tree, options, output);
+    if (meter) meter->finish();
     if (!emit_object.empty()) {
       auto elf = target.empty() ? bakefs::build::host_elf_target()
                                 : bakefs::build::find_elf_target(target);

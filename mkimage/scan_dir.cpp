@@ -40,10 +40,11 @@ namespace {
 
 class Scanner {
  public:
-  Scanner(std::string root_path, int root_fd)
+  Scanner(std::string root_path, int root_fd, const ScanOptions& options)
       : root_path_(std::move(root_path)),
         root_fd_(root_fd),
-        root_name_(std::make_shared<const std::string>(root_path_)) {}
+        root_name_(std::make_shared<const std::string>(root_path_)),
+        options_(options) {}
 
   std::shared_ptr<Inode> scan_root() {
     struct stat st;
@@ -150,50 +151,75 @@ class Scanner {
     const std::string fd_path = "/proc/self/fd/" + std::to_string(dir_fd) + "/";
     for (const std::string& name : list_names(dir_fd, rel)) {
       std::string child_rel = rel.empty() ? name : rel + "/" + name;
-      struct stat st;
-      if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        throw_errno(display(child_rel), "cannot stat", errno);
+      if (options_.skip && options_.skip(name, child_rel)) continue;
+      if (!options_.ignore_errors) {
+        scan_entry(dir_fd, fd_path, name, child_rel, dir);
+        continue;
       }
-      if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
-        auto it = links_.find({st.st_dev, st.st_ino});
-        if (it != links_.end()) {
-          dir.children[name] = it->second;
-          continue;
-        }
+      try {
+        scan_entry(dir_fd, fd_path, name, child_rel, dir);
+      } catch (const Error& e) {
+        dir.children.erase(name);
+        if (options_.warn) options_.warn(std::string(e.what()) + " (left out)");
       }
-      auto child = make_inode(st);
-      read_xattrs(fd_path + name, true, display(child_rel), *child);
-      if (S_ISLNK(st.st_mode)) {
-        child->target = read_link(dir_fd, name, st, child_rel);
-      } else if (S_ISREG(st.st_mode)) {
-        Content& c = child->content;
-        c.host_path = child_rel;
-        c.root_fd = root_fd_;
-        c.root_name = root_name_;
-        c.device = st.st_dev;
-        c.inode = st.st_ino;
-        c.mtime_sec = st.st_mtim.tv_sec;
-        c.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
-        c.checked = true;
-      } else if (S_ISDIR(st.st_mode)) {
-        int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) throw_errno(display(child_rel), "cannot open directory", errno);
-        struct stat again;
-        if (fstat(fd, &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev) {
-          ::close(fd);
-          throw Error(display(child_rel) + ": changed while it was read");
-        }
-        try {
-          scan_directory(fd, child_rel, *child);
-        } catch (...) {
-          ::close(fd);
-          throw;
-        }
-        ::close(fd);
-      }
-      if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) links_[{st.st_dev, st.st_ino}] = child;
-      dir.children[name] = std::move(child);
     }
+  }
+
+  // Reads one entry of a directory into dir.children[name].
+  void scan_entry(int dir_fd, const std::string& fd_path, const std::string& name,
+                  const std::string& child_rel, Inode& dir) {
+    struct stat st;
+    if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      throw_errno(display(child_rel), "cannot stat", errno);
+    }
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+      auto it = links_.find({st.st_dev, st.st_ino});
+      if (it != links_.end()) {
+        dir.children[name] = it->second;
+        return;
+      }
+    }
+    auto child = make_inode(st);
+    read_xattrs(fd_path + name, true, display(child_rel), *child);
+    if (S_ISLNK(st.st_mode)) {
+      child->target = read_link(dir_fd, name, st, child_rel);
+    } else if (S_ISREG(st.st_mode)) {
+      if (options_.ignore_errors) check_readable(dir_fd, name, child_rel);
+      Content& c = child->content;
+      c.host_path = child_rel;
+      c.root_fd = root_fd_;
+      c.root_name = root_name_;
+      c.device = st.st_dev;
+      c.inode = st.st_ino;
+      c.mtime_sec = st.st_mtim.tv_sec;
+      c.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+      c.checked = true;
+    } else if (S_ISDIR(st.st_mode)) {
+      int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) throw_errno(display(child_rel), "cannot open directory", errno);
+      struct stat again;
+      if (fstat(fd, &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev) {
+        ::close(fd);
+        throw Error(display(child_rel) + ": changed while it was read");
+      }
+      try {
+        scan_directory(fd, child_rel, *child);
+      } catch (...) {
+        ::close(fd);
+        throw;
+      }
+      ::close(fd);
+    }
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) links_[{st.st_dev, st.st_ino}] = child;
+    dir.children[name] = std::move(child);
+  }
+
+  // Opens a file and closes it again, so that one mkimage could not read later is left out now.
+  void check_readable(int dir_fd, const std::string& name, const std::string& rel) {
+    int fd =
+        openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) throw_errno(display(rel), "cannot open", errno);
+    ::close(fd);
   }
 
   std::string read_link(int dir_fd, const std::string& name, const struct stat& st,
@@ -214,18 +240,23 @@ class Scanner {
   int root_fd_;
   std::shared_ptr<const std::string> root_name_;
   std::map<std::pair<dev_t, ino_t>, std::shared_ptr<Inode>> links_;
+  const ScanOptions& options_;
 };
 
 }  // namespace
 
 Tree scan_directory(const std::string& path) {
+  return scan_directory(path, ScanOptions{});
+}
+
+Tree scan_directory(const std::string& path, const ScanOptions& options) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw_errno(path, "cannot open source directory", errno);
   Tree tree;
   tree.open_fds.push_back(fd);
   std::string shown = path;
   while (shown.size() > 1 && shown.back() == '/') shown.pop_back();
-  tree.root = Scanner(shown, fd).scan_root();
+  tree.root = Scanner(shown, fd, options).scan_root();
   return tree;
 }
 

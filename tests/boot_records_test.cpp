@@ -17,21 +17,8 @@
 namespace bakefs::test {
 namespace {
 
-struct CommandResult {
-  int status;
-  std::string output;  // stdout and stderr
-};
-
 CommandResult run(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  CommandResult r{-1, {}};
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) r.output.append(buf, n);
-  int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(command);
 }
 
 constexpr const char* kConfig = R"({"cmdline": "httpd -f /etc/httpd.conf", "env": "TZ=UTC"})";

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -487,6 +488,18 @@ void patch_le(std::vector<uint8_t>& image, uint64_t offset, uint64_t value, size
 
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   write_file(path, std::string(bytes.begin(), bytes.end()));
+}
+
+CommandResult run_command(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  CommandResult r{-1, {}};
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) r.output.append(buf, n);
+  int status = pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 }  // namespace bakefs::test

@@ -56,6 +56,13 @@ void patch_metadata(std::vector<uint8_t>& image, const std::string& from, const 
 
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
 
+// Runs a shell command; its exit status (-1 if it did not exit) and stdout and stderr together.
+struct CommandResult {
+  int status;
+  std::string output;
+};
+CommandResult run_command(const std::string& command);
+
 // Image offset of inode ino's first slot.
 uint64_t inode_offset(const std::vector<uint8_t>& image, uint32_t ino);
 // Overwrites bytes at an image offset with a little-endian value of N bytes, and reseals.
