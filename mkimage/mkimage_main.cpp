@@ -1,15 +1,18 @@
-// mkimage: build a bakefs image from a directory tree.
+// mkimage: build a bakefs image from directory trees and tar archives.
 // SPDX-License-Identifier: BSD-2-Clause
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "build.h"
 #include "embed_object.h"
+#include "layers.h"
 #include "size_option.h"
 
 namespace {
@@ -53,14 +56,29 @@ void print_summary(const bakefs::build::Stats& s, double seconds) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "mkimage: build a compressed, read-only bakefs image from a directory tree.\n"
-      "The tree is read without following symlinks and keeps every file type, mode,\n"
-      "owner, time and extended attribute. The same input gives the same image."};
+      "mkimage: build a compressed, read-only bakefs image from directory trees and tar\n"
+      "archives, merged in order as layers. Trees are read without following symlinks;\n"
+      "every file type, mode, owner, time and extended attribute is kept. The same input\n"
+      "gives the same image."};
   app.set_version_flag("--version", "mkimage (bakefs) 0.1");
-  std::string source, output, block_size = "128K";
+  std::vector<std::string> sources, removes;
+  std::string output, block_size = "128K";
   bakefs::build::Options options;
   bool verbose = false, no_fragments = false, no_dedup = false;
-  app.add_option("source", source, "directory to build the image from")->required();
+  app.add_option("sources", sources,
+                 "directories and tar archives (plain or gzip, bzip2, xz, zstd, lz4; '-' reads "
+                 "one from standard input), merged in order: later ones win")
+      ->type_name("SOURCE")
+      ->required();
+  bool whiteouts = false;
+  app.add_flag("--whiteouts", whiteouts,
+               "honour whiteouts (.wh.NAME, .wh..wh..opq) in directory sources too; tar "
+               "sources always honour them");
+  app.add_option("--remove", removes,
+                 "remove PATH and everything below it from the merged tree (repeatable); a "
+                 "PATH that is not there is an error")
+      ->type_name("PATH")
+      ->allow_extra_args(false);  // one PATH per --remove: what follows is a source
   app.add_option("-o,--output", output, "image file to write (replaced atomically)")->required();
   app.add_option("-b,--block-size", block_size, "data block size, 4K..1M, a power of two")
       ->capture_default_str();
@@ -121,10 +139,22 @@ int main(int argc, char** argv) {
     }
     options.build_time = value;
   }
+  if (std::count(sources.begin(), sources.end(), "-") > 1) {
+    std::fprintf(stderr, "mkimage: standard input ('-') can be read only once\n");
+    return 2;
+  }
   raise_fd_limit();
   auto start = std::chrono::steady_clock::now();
   try {
-    bakefs::build::Tree tree = bakefs::build::scan_directory(source);
+    bakefs::build::LayerOptions layers;
+    layers.whiteouts = whiteouts;
+    layers.warn = [](const std::string& m) {
+      std::fprintf(stderr, "mkimage: warning: %s\n", m.c_str());
+    };
+    // Lowest first: the sources in order, then removals.
+    bakefs::build::Tree tree = bakefs::build::empty_tree();
+    for (const std::string& source : sources) bakefs::build::add_layer(tree, source, layers);
+    for (const std::string& path : removes) bakefs::build::remove_path(tree, path);
     bakefs::build::Stats stats = bakefs::build::write_image(tree, options, output);
     if (!emit_object.empty()) {
       auto elf = target.empty() ? bakefs::build::host_elf_target()
