@@ -46,7 +46,7 @@ void write_all(int fd, const uint8_t* p, size_t size, uint64_t offset, const std
 
 }  // namespace
 
-SpillFile::SpillFile() {
+SpillFile::SpillFile(const std::string& owner) {
   const char* env = std::getenv("TMPDIR");
   std::string dir = env != nullptr && *env != '\0' ? env : "/tmp";
   shown_ = "temporary spill file in " + dir;
@@ -57,7 +57,7 @@ SpillFile::SpillFile() {
     fd_ = mkostemp(path.data(), O_CLOEXEC);
     if (fd_ >= 0) ::unlink(path.c_str());
   }
-  if (fd_ < 0) throw_errno(shown_, "cannot create", errno);
+  if (fd_ < 0) throw_errno(owner, "cannot create a temporary spill file in " + dir, errno);
   buffer_.reserve(kBufferSize);
 }
 

@@ -14,8 +14,8 @@ namespace bakefs::build {
 
 class SpillFile {
  public:
-  // An unnamed file in $TMPDIR (or /tmp).
-  SpillFile();
+  // An unnamed file in $TMPDIR (or /tmp), for `owner` (named in messages).
+  explicit SpillFile(const std::string& owner);
   ~SpillFile();
   SpillFile(const SpillFile&) = delete;
   SpillFile& operator=(const SpillFile&) = delete;

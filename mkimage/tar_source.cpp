@@ -288,7 +288,7 @@ class TarReader {
   std::function<void(const std::string&)> warn_;
   std::unique_ptr<archive, int (*)(archive*)> archive_{archive_read_new(), archive_read_free};
   std::string member_;  // the member being read, as the archive names it
-  SpillFile spill_;
+  SpillFile spill_{*shown_};
   Tree tree_;
   bool warned_acl_ = false;
 };

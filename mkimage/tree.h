@@ -68,7 +68,8 @@ struct Inode {
 
 struct Tree {
   std::shared_ptr<Inode> root;
-  // Keeps directories that file contents are read relative to open for the tree's life.
+  // Keeps what file contents are read through open for the tree's life: the directories of
+  // directory sources, the spill files of tar sources.
   std::vector<int> open_fds;
   Tree() = default;
   Tree(Tree&&) noexcept;

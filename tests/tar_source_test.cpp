@@ -378,6 +378,23 @@ TEST(TarSource, UnsafeAndInconsistentMembersAreErrors) {
   }
 }
 
+TEST(TarSource, ASpillFileThatCannotBeMadeIsAClearError) {
+  TempDir dir;
+  write_tar(dir / "a.tar", {tar_file("f", "bytes")});
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old != nullptr ? old : "";
+  setenv("TMPDIR", (dir / "missing").c_str(), 1);
+  std::string e = error_of({dir / "a.tar"}, dir / "img");
+  if (old != nullptr) {
+    setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
+  }
+  EXPECT_NE(e.find(dir / "a.tar: cannot create a temporary spill file in " + dir / "missing"),
+            std::string::npos)
+      << e;
+}
+
 TEST(TarSource, TheTreeKeepsItsSpillFileOpen) {
   TempDir dir;
   write_tar(dir / "a.tar", {tar_file("f", "bytes")});
