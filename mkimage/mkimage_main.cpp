@@ -1,9 +1,10 @@
-// mkimage: build a bakefs image from a directory tree.
+// mkimage: build a bakefs image from directory trees and tar archives.
 // SPDX-License-Identifier: BSD-2-Clause
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "boot_config.h"
 #include "build.h"
 #include "embed_object.h"
+#include "layers.h"
 #include "progress.h"
 #include "size_option.h"
 #include "tree_ops.h"
@@ -60,14 +62,29 @@ void print_summary(const bakefs::build::Stats& s, double seconds) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "mkimage: build a compressed, read-only bakefs image from a directory tree.\n"
-      "The tree is read without following symlinks and keeps every file type, mode,\n"
-      "owner, time and extended attribute. The same input gives the same image."};
+      "mkimage: build a compressed, read-only bakefs image from directory trees and tar\n"
+      "archives, merged in order as layers. Trees are read without following symlinks;\n"
+      "every file type, mode, owner, time and extended attribute is kept. The same input\n"
+      "gives the same image."};
   app.set_version_flag("--version", "mkimage (bakefs) 0.1");
-  std::string source, output, block_size = "128K";
+  std::vector<std::string> sources, removes;
+  std::string output, block_size = "128K";
   bakefs::build::Options options;
   bool verbose = false, no_fragments = false, no_dedup = false;
-  app.add_option("source", source, "directory to build the image from")->required();
+  app.add_option("sources", sources,
+                 "directories and tar archives (plain or gzip, bzip2, xz, zstd, lz4; '-' reads "
+                 "one from standard input), merged in order: later ones win")
+      ->type_name("SOURCE")
+      ->required();
+  bool whiteouts = false;
+  app.add_flag("--whiteouts", whiteouts,
+               "honour whiteouts (.wh.NAME, .wh..wh..opq) in directory sources too; tar "
+               "sources always honour them");
+  app.add_option("--remove", removes,
+                 "remove PATH and everything below it from the merged tree (repeatable); a "
+                 "PATH that is not there is an error")
+      ->type_name("PATH")
+      ->allow_extra_args(false);  // one PATH per --remove: what follows is a source
   app.add_option("-o,--output", output, "image file to write (replaced atomically)")->required();
   app.add_option("-b,--block-size", block_size, "data block size, 4K..1M, a power of two")
       ->capture_default_str();
@@ -175,6 +192,10 @@ int main(int argc, char** argv) {
     }
     options.build_time = value;
   }
+  if (std::count(sources.begin(), sources.end(), "-") > 1) {
+    std::fprintf(stderr, "mkimage: standard input ('-') can be read only once\n");
+    return 2;
+  }
   raise_fd_limit();
   auto warn = [](const std::string& message) {
     std::fprintf(stderr, "mkimage: warning: %s\n", message.c_str());
@@ -187,16 +208,22 @@ int main(int argc, char** argv) {
       for (auto& pattern : bakefs::build::read_list_file(file)) excludes.push_back(pattern);
     }
     const bakefs::build::ExcludeFilter filter(excludes);
-    bakefs::build::ScanOptions scan;
+    bakefs::build::LayerOptions layers;
+    layers.whiteouts = whiteouts;
+    layers.warn = warn;
     if (!filter.empty()) {
-      scan.skip = [&filter](const std::string& name, const std::string& path) {
+      layers.scan.skip = [&filter](const std::string& name, const std::string& path) {
         return filter.excluded(name, path);
       };
     }
-    scan.ignore_errors = ignore_errors;
-    scan.warn = warn;
-    bakefs::build::Tree tree = bakefs::build::scan_directory(source, scan);
+    layers.scan.ignore_errors = ignore_errors;
+    layers.scan.warn = warn;
+    // Lowest first: the sources in order, exclusions, removals; then what the image needs at
+    // boot, and the time clamp last.
+    bakefs::build::Tree tree = bakefs::build::empty_tree();
+    for (const std::string& source : sources) bakefs::build::add_layer(tree, source, layers);
     bakefs::build::exclude_paths(tree, filter);
+    for (const std::string& path : removes) bakefs::build::remove_path(tree, path);
     for (const auto& warning : bakefs::build::add_tmpfs_directories(tree, options.tmpfs)) {
       warn(warning);
     }

@@ -1,5 +1,5 @@
-// SourceFile: open beneath the source root without following symlinks, hole detection with
-// SEEK_DATA/SEEK_HOLE, and change detection.
+// SourceFile: open beneath the source root without following symlinks (or a stretch of a
+// spill file), hole detection with SEEK_DATA/SEEK_HOLE, and change detection.
 // SPDX-License-Identifier: BSD-2-Clause
 #include "source_file.h"
 
@@ -50,6 +50,13 @@ int open_beneath(int root_fd, const std::string& rel) {
 SourceFile::SourceFile(const Inode& n) : inode_(n) {
   const Content& c = n.content;
   name_ = c.root_name != nullptr ? *c.root_name + "/" + c.host_path : c.host_path;
+  if (c.spill_fd >= 0) {
+    // A stretch of a spill file the tree owns: nothing on the host can change it.
+    fd_ = fcntl(c.spill_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd_ < 0) throw_errno(name_, "cannot open its spilled content", errno);
+    base_ = c.spill_offset;
+    return;
+  }
   fd_ = open_beneath(c.root_fd, c.host_path);
   if (fd_ < 0) throw_errno(name_, "cannot open", errno);
   struct stat st;
@@ -73,7 +80,7 @@ SourceFile::~SourceFile() {
 void SourceFile::read(uint64_t offset, void* buf, size_t size) {
   auto* p = static_cast<uint8_t*>(buf);
   while (size > 0) {
-    ssize_t n = pread(fd_, p, size, static_cast<off_t>(offset));
+    ssize_t n = pread(fd_, p, size, static_cast<off_t>(base_ + offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       throw_errno(name_, "cannot read", errno);
@@ -88,18 +95,19 @@ void SourceFile::read(uint64_t offset, void* buf, size_t size) {
 bool SourceFile::is_hole(uint64_t offset, uint64_t size) {
   if (offset < hole_from_ || offset >= hole_to_) {
     // Find the next data at or after offset; what lies before it is a hole.
-    off_t data = lseek(fd_, static_cast<off_t>(offset), SEEK_DATA);
+    off_t data = lseek(fd_, static_cast<off_t>(base_ + offset), SEEK_DATA);
     if (data < 0) {
       if (errno != ENXIO) return false;  // no SEEK_DATA here: read everything
-      data = static_cast<off_t>(inode_.size);
+      data = static_cast<off_t>(base_ + inode_.size);
     }
     hole_from_ = offset;
-    hole_to_ = static_cast<uint64_t>(data);
+    hole_to_ = static_cast<uint64_t>(data) - base_;
   }
   return offset + size <= hole_to_;
 }
 
 void SourceFile::finish() {
+  if (inode_.content.spill_fd >= 0) return;
   struct stat st;
   if (fstat(fd_, &st) != 0) throw_errno(name_, "cannot stat", errno);
   const Content& c = inode_.content;

@@ -31,6 +31,7 @@ class SourceFile {
   const Inode& inode_;
   std::string name_;
   int fd_ = -1;
+  uint64_t base_ = 0;       // where the content starts in fd_ (a spill file)
   uint64_t hole_from_ = 0;  // [hole_from_, hole_to_) is known to be a hole
   uint64_t hole_to_ = 0;
 };

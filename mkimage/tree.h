@@ -1,5 +1,6 @@
 // The tree mkimage builds an image from: inodes with every attribute, shared by hard links.
-// Sources (a directory today; tar archives and spec files later) fill it, the writer reads it.
+// Sources (directories, tar archives, spec files) fill it, layers merge into it, the writer
+// reads it.
 // SPDX-License-Identifier: BSD-2-Clause
 #ifndef BAKEFS_MKIMAGE_TREE_H
 #define BAKEFS_MKIMAGE_TREE_H
@@ -39,6 +40,10 @@ struct Content {
   int64_t mtime_sec = 0;
   uint32_t mtime_nsec = 0;
   bool checked = false;  // identity above is known
+  // Or a stretch of an open file that the tree keeps (a tar member's bytes spilled to a
+  // temporary file): the content is [spill_offset, spill_offset + size) of spill_fd.
+  int spill_fd = -1;
+  uint64_t spill_offset = 0;
 };
 
 struct Inode {
@@ -52,6 +57,10 @@ struct Inode {
   std::vector<Xattr> xattrs;                               // sorted by name
   Content content;                                         // regular files
   std::map<std::string, std::shared_ptr<Inode>> children;  // directories, in byte order
+  // A directory made up to hold members below it (a tar archive without the directory's own
+  // entry): its attributes yield to those of the same directory in a lower layer.
+  bool implicit = false;
+  std::shared_ptr<const std::string> layer;  // directories: the source that gave it, for messages
 
   uint16_t type() const { return mode & 0170000; }
   bool is_dir() const { return type() == 0040000; }
@@ -60,7 +69,8 @@ struct Inode {
 
 struct Tree {
   std::shared_ptr<Inode> root;
-  // Keeps directories that file contents are read relative to open for the tree's life.
+  // Keeps what file contents are read through open for the tree's life: the directories of
+  // directory sources, the spill files of tar sources.
   std::vector<int> open_fds;
   Tree() = default;
   Tree(Tree&&) noexcept;

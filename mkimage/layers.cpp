@@ -1,0 +1,184 @@
+// Merging layers: overlay() walks the upper tree's directories and moves its entries into the
+// lower tree, whiteouts first; remove_path() for --remove.
+// SPDX-License-Identifier: BSD-2-Clause
+#include "layers.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tar_source.h"
+
+namespace bakefs::build {
+namespace {
+
+constexpr std::string_view kWhiteout = ".wh.";
+constexpr std::string_view kOpaque = ".wh..wh..opq";
+constexpr std::string_view kReserved = ".wh..wh.";  // other such names are aufs bookkeeping
+
+bool is_whiteout(const std::string& name) {
+  return name.starts_with(kWhiteout);
+}
+
+std::string shown_path(const std::string& path) {
+  return "/" + path;
+}
+
+std::string layer_name(const Inode& dir) {
+  return dir.layer != nullptr ? *dir.layer : std::string("a lower layer");
+}
+
+std::string type_name(const Inode& n) {
+  switch (n.type()) {
+    case 0100000:
+      return "a file";
+    case 0120000:
+      return "a symlink";
+    case 0020000:
+    case 0060000:
+      return "a device";
+    case 0010000:
+      return "a fifo";
+    case 0140000:
+      return "a socket";
+    default:
+      return "an entry";
+  }
+}
+
+void mark_layer(Inode& dir, const std::shared_ptr<const std::string>& name) {
+  dir.layer = name;
+  for (auto& [child_name, child] : dir.children) {
+    if (child->is_dir()) mark_layer(*child, name);
+  }
+}
+
+// Takes upper's whiteout entries out of `upper`, and applies them to `lower` (if any).
+void apply_whiteouts(Inode* lower, Inode& upper) {
+  auto it = upper.children.lower_bound(std::string(kWhiteout));
+  while (it != upper.children.end() && is_whiteout(it->first)) {
+    if (lower != nullptr) {
+      if (it->first == kOpaque) {
+        lower->children.clear();
+      } else if (!it->first.starts_with(kReserved)) {
+        lower->children.erase(it->first.substr(kWhiteout.size()));
+      }
+    }
+    it = upper.children.erase(it);
+  }
+}
+
+// Whiteouts in a directory that has nothing below it: they only disappear.
+void strip_whiteouts(Inode& dir) {
+  apply_whiteouts(nullptr, dir);
+  for (auto& [name, child] : dir.children) {
+    if (child->is_dir()) strip_whiteouts(*child);
+  }
+}
+
+void merge_dir(Inode& lower, Inode& upper, const std::string& path, bool whiteouts) {
+  if (whiteouts) apply_whiteouts(&lower, upper);
+  if (!upper.implicit) {
+    take_attributes(lower, upper);
+    lower.layer = upper.layer;
+  }
+  for (auto& [name, child] : upper.children) {
+    auto [it, fresh] = lower.children.try_emplace(name, child);
+    if (!fresh) {
+      Inode& old = *it->second;
+      const std::string child_path = path.empty() ? name : path + "/" + name;
+      if (child->is_dir() && old.is_dir()) {
+        merge_dir(old, *child, child_path, whiteouts);
+        continue;
+      }
+      if (old.is_dir() && !old.children.empty()) {
+        throw Error(shown_path(child_path) + ": " + layer_name(upper) + " has " +
+                    type_name(*child) + " where " + layer_name(old) +
+                    " has a non-empty directory; remove the directory in the upper layer "
+                    "first (a whiteout .wh." +
+                    name + " or an opaque parent)");
+      }
+      it->second = child;
+    }
+    if (whiteouts && child->is_dir()) strip_whiteouts(*child);
+  }
+}
+
+Tree load(const std::string& source, const LayerOptions& options, bool& is_tar) {
+  struct stat st;
+  if (source != "-" && ::stat(source.c_str(), &st) != 0) {
+    throw_errno(source, "cannot read source", errno);
+  }
+  is_tar = source == "-" || !S_ISDIR(st.st_mode);
+  Tree tree = is_tar ? read_tar(source, options.warn) : scan_directory(source, options.scan);
+  std::string shown = is_tar ? tar_display_name(source) : source;
+  while (!is_tar && shown.size() > 1 && shown.back() == '/') shown.pop_back();
+  mark_layer(*tree.root, std::make_shared<const std::string>(shown));
+  return tree;
+}
+
+}  // namespace
+
+void take_attributes(Inode& dir, const Inode& from) {
+  dir.mode = from.mode;
+  dir.uid = from.uid;
+  dir.gid = from.gid;
+  dir.mtime_sec = from.mtime_sec;
+  dir.mtime_nsec = from.mtime_nsec;
+  dir.xattrs = from.xattrs;
+  dir.implicit = false;
+}
+
+Tree empty_tree() {
+  Tree tree;
+  tree.root = std::make_shared<Inode>();
+  tree.root->mode = 0040755;
+  tree.root->implicit = true;
+  return tree;
+}
+
+Tree read_source(const std::string& source, const LayerOptions& options) {
+  bool is_tar = false;
+  return load(source, options, is_tar);
+}
+
+void overlay(Tree& lower, Tree&& upper, bool whiteouts) {
+  merge_dir(*lower.root, *upper.root, "", whiteouts);
+  lower.open_fds.insert(lower.open_fds.end(), upper.open_fds.begin(), upper.open_fds.end());
+  upper.open_fds.clear();
+  upper.root.reset();
+}
+
+void add_layer(Tree& tree, const std::string& source, const LayerOptions& options) {
+  bool is_tar = false;
+  Tree upper = load(source, options, is_tar);
+  overlay(tree, std::move(upper), is_tar || options.whiteouts);
+}
+
+void remove_path(Tree& tree, const std::string& path) {
+  std::vector<std::string> parts;
+  for (size_t pos = 0; pos <= path.size();) {
+    size_t slash = std::min(path.find('/', pos), path.size());
+    std::string part = path.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") throw Error("cannot remove " + path + ": '..' is not allowed");
+    parts.push_back(std::move(part));
+  }
+  if (parts.empty()) throw Error("cannot remove " + path + ": it is the root");
+  Inode* dir = tree.root.get();
+  for (size_t i = 0; i + 1 < parts.size() && dir != nullptr; ++i) {
+    auto it = dir->children.find(parts[i]);
+    dir = it != dir->children.end() && it->second->is_dir() ? it->second.get() : nullptr;
+  }
+  if (dir == nullptr || dir->children.erase(parts.back()) == 0) {
+    throw Error("cannot remove " + path + ": no such file or directory in the merged tree");
+  }
+}
+
+}  // namespace bakefs::build

@@ -1,0 +1,306 @@
+// read_tar: libarchive entries to tree inodes, member bytes to a spill file.
+// SPDX-License-Identifier: BSD-2-Clause
+#include "tar_source.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "layers.h"
+#include "spill_file.h"
+
+namespace bakefs::build {
+namespace {
+
+constexpr size_t kReadBlock = 64 * 1024;
+
+std::shared_ptr<Inode> implicit_dir() {
+  auto n = std::make_shared<Inode>();
+  n->mode = 0040755;
+  n->implicit = true;
+  return n;
+}
+
+std::string join(const std::vector<std::string>& parts, size_t count) {
+  std::string out;
+  for (size_t i = 0; i < count; ++i) out += (i == 0 ? "" : "/") + parts[i];
+  return out;
+}
+
+class TarReader {
+ public:
+  TarReader(const std::string& path, const std::function<void(const std::string&)>& warn)
+      : path_(path),
+        shown_(std::make_shared<const std::string>(tar_display_name(path))),
+        warn_(warn) {
+    if (archive_ == nullptr) throw Error(*shown_ + ": libarchive: out of memory");
+    tree_.root = implicit_dir();
+  }
+  TarReader(const TarReader&) = delete;
+  TarReader& operator=(const TarReader&) = delete;
+
+  Tree read() {
+    open();
+    std::string last;  // the last member read, for errors between members
+    for (;;) {
+      archive_entry* entry = nullptr;
+      int r = archive_read_next_header(archive_.get(), &entry);
+      if (r == ARCHIVE_EOF) break;
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {  // ARCHIVE_RETRY too: a damaged header
+        throw Error(*shown_ + ": " + (last.empty() ? "" : "after member " + last + ": ") +
+                    library_error());
+      }
+      const char* name = archive_entry_pathname(entry);
+      if (name == nullptr || *name == '\0') {
+        throw Error(*shown_ + ": " + (last.empty() ? "" : "after member " + last + ": ") +
+                    "a member without a name");
+      }
+      member_ = name;
+      if (r == ARCHIVE_WARN) warn_library();
+      add(entry);
+      last = member_;
+    }
+    if (archive_read_close(archive_.get()) != ARCHIVE_OK)
+      throw Error(*shown_ + ": " + library_error());
+    tree_.open_fds.push_back(spill_.release());
+    return std::move(tree_);
+  }
+
+ private:
+  std::string library_error() const {
+    const char* e = archive_error_string(archive_.get());
+    return e != nullptr ? e : "unknown libarchive error";
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(*shown_ + ": " + member_ + ": " + what);
+  }
+  void warn(const std::string& what) const {
+    if (warn_) warn_(*shown_ + ": " + member_ + ": " + what);
+  }
+  // libarchive's warnings, but for failed name conversions: the C locale keeps names byte for
+  // byte, which is what the image wants.
+  void warn_library() const {
+    std::string e = library_error();
+    if (e.find("can't be converted") == std::string::npos) warn(e);
+  }
+
+  void open() {
+    // Tar in all its dialects, and the compressions libarchive decodes itself (no external
+    // programs). The raw, mtree and other formats stay off: a layer is a tar archive.
+    archive_read_support_format_tar(archive_.get());
+    archive_read_support_filter_gzip(archive_.get());
+    archive_read_support_filter_bzip2(archive_.get());
+    archive_read_support_filter_xz(archive_.get());
+    archive_read_support_filter_lzma(archive_.get());
+    archive_read_support_filter_lzip(archive_.get());
+    archive_read_support_filter_zstd(archive_.get());
+    archive_read_support_filter_lz4(archive_.get());
+    int r = path_ == "-" ? archive_read_open_fd(archive_.get(), 0, kReadBlock)
+                         : archive_read_open_filename(archive_.get(), path_.c_str(), kReadBlock);
+    if (r != ARCHIVE_OK) {
+      throw Error(*shown_ +
+                  ": not a directory, nor a tar archive that can be read: " + library_error());
+    }
+  }
+
+  // "./a//b/" -> {"a", "b"}; "/" and "./" -> {} (the root).
+  std::vector<std::string> split(const std::string& name) const {
+    std::vector<std::string> parts;
+    size_t pos = 0;
+    while (pos <= name.size()) {
+      size_t slash = std::min(name.find('/', pos), name.size());
+      std::string part = name.substr(pos, slash - pos);
+      pos = slash + 1;
+      if (part.empty() || part == ".") continue;
+      if (part == "..") fail("a '..' in the name is not allowed");
+      parts.push_back(std::move(part));
+    }
+    return parts;
+  }
+
+  std::shared_ptr<Inode> lookup(const std::vector<std::string>& parts) const {
+    std::shared_ptr<Inode> n = tree_.root;
+    for (const std::string& part : parts) {
+      if (!n->is_dir()) return nullptr;
+      auto it = n->children.find(part);
+      if (it == n->children.end()) return nullptr;
+      n = it->second;
+    }
+    return n;
+  }
+
+  // The directory that holds parts.back(), made up where the archive has no entry for it.
+  Inode& parent_of(const std::vector<std::string>& parts) {
+    Inode* dir = tree_.root.get();
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      std::shared_ptr<Inode>& slot = dir->children[parts[i]];
+      if (slot == nullptr) {
+        slot = implicit_dir();
+      } else if (!slot->is_dir()) {
+        fail(join(parts, i + 1) + " is not a directory in this archive");
+      }
+      dir = slot.get();
+    }
+    return *dir;
+  }
+
+  // A later member replaces an earlier one of the same name; a directory over a directory
+  // takes its attributes only.
+  void place(Inode& parent, const std::string& name, std::shared_ptr<Inode> node) {
+    auto [it, fresh] = parent.children.try_emplace(name, node);
+    if (fresh) return;
+    Inode& old = *it->second;
+    if (node->is_dir() && old.is_dir()) {
+      take_attributes(old, *node);
+      return;
+    }
+    if (old.is_dir() && !old.children.empty()) {
+      fail("would replace a non-empty directory of earlier members");
+    }
+    it->second = std::move(node);
+  }
+
+  void add(archive_entry* entry) {
+    const std::vector<std::string> parts = split(member_);
+    if (const char* target = archive_entry_hardlink(entry); target != nullptr) {
+      std::shared_ptr<Inode> n = lookup(split(target));
+      if (n == nullptr) fail(std::string("hard link to ") + target + ", not an earlier member");
+      if (n->is_dir()) fail(std::string("hard link to the directory ") + target);
+      if (parts.empty()) fail("a hard link cannot be the root");
+      place(parent_of(parts), parts.back(), std::move(n));
+      return;
+    }
+    std::shared_ptr<Inode> n = make_inode(entry, join(parts, parts.size()));
+    if (parts.empty()) {
+      if (!n->is_dir()) fail("the root of the archive is not a directory");
+      take_attributes(*tree_.root, *n);
+      return;
+    }
+    place(parent_of(parts), parts.back(), std::move(n));
+  }
+
+  std::shared_ptr<Inode> make_inode(archive_entry* entry, const std::string& path) {
+    auto n = std::make_shared<Inode>();
+    const unsigned type = archive_entry_filetype(entry);
+    switch (type) {
+      case AE_IFREG:
+      case AE_IFDIR:
+      case AE_IFLNK:
+      case AE_IFCHR:
+      case AE_IFBLK:
+      case AE_IFIFO:
+      case AE_IFSOCK:
+        break;
+      default:
+        fail("unsupported entry type (mode " + std::to_string(archive_entry_mode(entry)) + ")");
+    }
+    n->mode = static_cast<uint16_t>(type | (archive_entry_perm(entry) & 07777));
+    const int64_t uid = archive_entry_uid(entry), gid = archive_entry_gid(entry);
+    if (uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX) {
+      fail("owner " + std::to_string(uid) + ":" + std::to_string(gid) + " out of range");
+    }
+    n->uid = static_cast<uint32_t>(uid);
+    n->gid = static_cast<uint32_t>(gid);
+    if (archive_entry_mtime_is_set(entry)) {
+      n->mtime_sec = archive_entry_mtime(entry);
+      n->mtime_nsec = static_cast<uint32_t>(archive_entry_mtime_nsec(entry));
+    }
+    if (type == AE_IFCHR || type == AE_IFBLK) {
+      n->rdev_major = static_cast<uint32_t>(archive_entry_rdevmajor(entry));
+      n->rdev_minor = static_cast<uint32_t>(archive_entry_rdevminor(entry));
+    }
+    if (type == AE_IFLNK) {
+      const char* target = archive_entry_symlink(entry);
+      if (target == nullptr || *target == '\0') fail("a symlink without a target");
+      n->target = target;
+    }
+    read_xattrs(entry, *n);
+    if (archive_entry_acl_types(entry) != 0 && !warned_acl_) {
+      warned_acl_ = true;
+      warn("ACLs in the archive are not kept (only xattrs are)");
+    }
+    if (type == AE_IFREG) read_content(entry, path, *n);
+    return n;
+  }
+
+  static void read_xattrs(archive_entry* entry, Inode& n) {
+    if (archive_entry_xattr_reset(entry) <= 0) return;
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
+      if (name == nullptr || *name == '\0') continue;
+      n.xattrs.push_back({name, std::string(static_cast<const char*>(value), size)});
+    }
+    // By name; of two with one name, the later one.
+    std::stable_sort(n.xattrs.begin(), n.xattrs.end(),
+                     [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+    std::vector<Xattr> unique;
+    for (Xattr& x : n.xattrs) {
+      if (!unique.empty() && unique.back().name == x.name) {
+        unique.back() = std::move(x);
+      } else {
+        unique.push_back(std::move(x));
+      }
+    }
+    n.xattrs = std::move(unique);
+  }
+
+  // Copies the member's bytes to the spill file; a sparse member's holes are never written.
+  void read_content(archive_entry* entry, const std::string& path, Inode& n) {
+    const int64_t size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
+    if (size < 0) fail("negative size");
+    n.size = static_cast<uint64_t>(size);
+    Content& c = n.content;
+    c.host_path = path;
+    c.root_name = shown_;
+    c.spill_fd = spill_.fd();
+    c.spill_offset = spill_.begin(n.size);
+    try {
+      for (;;) {
+        const void* bytes = nullptr;
+        size_t length = 0;
+        la_int64_t offset = 0;
+        int r = archive_read_data_block(archive_.get(), &bytes, &length, &offset);
+        if (r == ARCHIVE_EOF) break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) fail(library_error());
+        if (r == ARCHIVE_WARN) warn_library();
+        if (offset < 0 || static_cast<uint64_t>(offset) > n.size ||
+            length > n.size - static_cast<uint64_t>(offset)) {
+          fail("data beyond the member's size");
+        }
+        spill_.write(static_cast<uint64_t>(offset), bytes, length);
+      }
+      spill_.end();
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      if (what.rfind(*shown_ + ": ", 0) == 0) throw;  // named already
+      fail(what);
+    }
+  }
+
+  std::string path_;
+  std::shared_ptr<const std::string> shown_;
+  std::function<void(const std::string&)> warn_;
+  std::unique_ptr<archive, int (*)(archive*)> archive_{archive_read_new(), archive_read_free};
+  std::string member_;  // the member being read, as the archive names it
+  SpillFile spill_{*shown_};
+  Tree tree_;
+  bool warned_acl_ = false;
+};
+
+}  // namespace
+
+std::string tar_display_name(const std::string& path) {
+  return path == "-" ? "standard input" : path;
+}
+
+Tree read_tar(const std::string& path, const std::function<void(const std::string&)>& warn) {
+  return TarReader(path, warn).read();
+}
+
+}  // namespace bakefs::build
