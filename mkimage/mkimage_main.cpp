@@ -7,10 +7,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "build.h"
 #include "embed_object.h"
 #include "size_option.h"
+#include "spec.h"
 
 namespace {
 
@@ -90,6 +92,11 @@ int main(int argc, char** argv) {
     targets += (targets.empty() ? "" : ", ") + t.name;
   app.add_option("--target", target,
                  "architecture of --emit-object: " + targets + " (default: the host's)");
+  std::vector<std::string> specs;
+  app.add_option("--spec", specs,
+                 "mtree(5) spec file that sets, creates or removes entries (repeatable; "
+                 "applied in order, after the source)")
+      ->allow_extra_args(false);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -125,6 +132,9 @@ int main(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
   try {
     bakefs::build::Tree tree = bakefs::build::scan_directory(source);
+    for (const std::string& spec : specs) {
+      bakefs::build::apply_spec(tree, bakefs::build::read_spec(spec));
+    }
     bakefs::build::Stats stats = bakefs::build::write_image(tree, options, output);
     if (!emit_object.empty()) {
       auto elf = target.empty() ? bakefs::build::host_elf_target()
