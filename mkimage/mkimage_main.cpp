@@ -7,10 +7,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "build.h"
 #include "embed_object.h"
+#include "idmap.h"
 #include "size_option.h"
 #include "spec.h"
 
@@ -92,11 +94,19 @@ int main(int argc, char** argv) {
     targets += (targets.empty() ? "" : ", ") + t.name;
   app.add_option("--target", target,
                  "architecture of --emit-object: " + targets + " (default: the host's)");
-  std::vector<std::string> specs;
+  std::vector<std::string> specs, uid_maps, gid_maps;
+  bool all_root = false;
   app.add_option("--spec", specs,
                  "mtree(5) spec file that sets, creates or removes entries (repeatable; "
                  "applied in order, after the source)")
       ->allow_extra_args(false);
+  app.add_option("--uid-map", uid_maps,
+                 "FROM:TO or FIRST-LAST:TO: rewrite owners after the spec (repeatable; the "
+                 "first rule that covers an id wins)")
+      ->allow_extra_args(false);
+  app.add_option("--gid-map", gid_maps, "FROM:TO or FIRST-LAST:TO, as --uid-map for groups")
+      ->allow_extra_args(false);
+  app.add_flag("--all-root", all_root, "make every owner and group 0, after the maps");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -128,6 +138,20 @@ int main(int argc, char** argv) {
     }
     options.build_time = value;
   }
+  bakefs::build::IdMaps id_maps;
+  id_maps.all_root = all_root;
+  for (auto [rules, out, name] : {std::tuple{&uid_maps, &id_maps.uids, "--uid-map"},
+                                  std::tuple{&gid_maps, &id_maps.gids, "--gid-map"}}) {
+    for (const std::string& rule : *rules) {
+      auto range = bakefs::build::parse_id_range(rule);
+      if (!range) {
+        std::fprintf(stderr, "mkimage: %s: invalid rule '%s' (FROM:TO or FIRST-LAST:TO)\n", name,
+                     rule.c_str());
+        return 2;
+      }
+      out->push_back(*range);
+    }
+  }
   raise_fd_limit();
   auto start = std::chrono::steady_clock::now();
   try {
@@ -135,6 +159,7 @@ int main(int argc, char** argv) {
     for (const std::string& spec : specs) {
       bakefs::build::apply_spec(tree, bakefs::build::read_spec(spec));
     }
+    bakefs::build::apply_id_maps(tree, id_maps);
     bakefs::build::Stats stats = bakefs::build::write_image(tree, options, output);
     if (!emit_object.empty()) {
       auto elf = target.empty() ? bakefs::build::host_elf_target()

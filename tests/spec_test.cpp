@@ -1,5 +1,5 @@
-// Spec files: the mtree parser in both forms, application to a scanned tree
-// (every type created without root), removals, host contents with digests, and
+// Spec files and owner maps: the mtree parser in both forms, application to a scanned tree
+// (every type created without root), removals, host contents with digests, id maps, and
 // mkimage runs whose images are read back through the driver.
 // SPDX-License-Identifier: BSD-2-Clause
 #include <gtest/gtest.h>
@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "idmap.h"
 #include "spec.h"
 #include "test_support.h"
 
@@ -528,6 +529,42 @@ TEST(SpecApply, NamesComeFromTheTreesOwnPasswdAndGroup) {
             "spec.mtree:1: ./bin: unknown group 'nogroup' (not in the tree's /etc/group)");
 }
 
+TEST(IdMap, ParsesRules) {
+  using build::IdRange;
+  EXPECT_EQ(build::parse_id_range("1000:0"), (IdRange{1000, 1000, 0}));
+  EXPECT_EQ(build::parse_id_range("100-199:1100"), (IdRange{100, 199, 1100}));
+  EXPECT_EQ(build::parse_id_range("0-4294967295:0"), (IdRange{0, 4294967295u, 0}));
+  for (const char* bad : {"", "1000", "a:1", "1:b", "5-4:0", "1-:2", ":1", "1:", "0-10:4294967290",
+                          "-1:0", "1:4294967296"}) {
+    EXPECT_FALSE(build::parse_id_range(bad).has_value()) << bad;
+  }
+}
+
+TEST(IdMap, RewritesEachInodeOnce) {
+  TempDir dir;
+  make_base(dir / "src");
+  ::link((dir / "src/bin").c_str(), (dir / "src/etc/bin2").c_str());
+  build::Tree tree = build::scan_directory(dir / "src");
+  apply(tree, "/set uid=1000 gid=100\n.\n./etc\n./etc/motd uid=1001 gid=5\n./bin\n./motd\n");
+  build::IdMaps maps;
+  maps.uids = {{1000, 1999, 2000}, {1001, 1001, 7}};
+  maps.gids = {{100, 100, 0}};
+  build::apply_id_maps(tree, maps);
+  EXPECT_EQ(tree.root->uid, 2000u);
+  EXPECT_EQ(tree.root->gid, 0u);
+  EXPECT_EQ(find(tree, "etc/motd")->uid, 2001u) << "the first rule wins";
+  EXPECT_EQ(find(tree, "etc/motd")->gid, 5u) << "ids no rule covers stay";
+  EXPECT_EQ(find(tree, "bin")->uid, 2000u) << "a hard link is mapped once, not twice";
+  EXPECT_EQ(find(tree, "etc/bin2"), find(tree, "bin"));
+  maps = {};
+  maps.uids = {{2000, 2000, 5}};
+  maps.all_root = true;
+  build::apply_id_maps(tree, maps);
+  EXPECT_EQ(tree.root->uid, 0u);
+  EXPECT_EQ(find(tree, "etc/motd")->uid, 0u);
+  EXPECT_EQ(find(tree, "etc/motd")->gid, 0u);
+}
+
 struct CommandResult {
   int status;
   std::string output;  // stdout and stderr
@@ -571,18 +608,18 @@ TEST(MkimageSpec, EndToEndThroughTheDriver) {
              "..\n"
              "./motd remove\n"
              "./bin mode=04755\n");
-  CommandResult r =
-      run(MKIMAGE_PATH " --spec " + dir / "spec.mtree " + dir / "src" + " -o " + dir / "img");
+  CommandResult r = run(MKIMAGE_PATH " --spec " + dir / "spec.mtree" + " --uid-map 1000:2000 " +
+                        "--gid-map 0-10:100 " + dir / "src" + " -o " + dir / "img");
   ASSERT_EQ(r.status, 0) << r.output;
   auto m = posix::MountedImage::open(dir / "img");
   bakefs_attr console = attr_of(m, "dev/console");
   EXPECT_EQ(console.mode, 020600u);
-  EXPECT_EQ(console.uid, 1000u);
+  EXPECT_EQ(console.uid, 2000u);
   EXPECT_EQ(console.rdev_major, 0u);
   bakefs_attr sd0 = attr_of(m, "dev/sd0");
   EXPECT_EQ(sd0.mode, 060640u);
   EXPECT_EQ(sd0.rdev_major, 4u);
-  EXPECT_EQ(sd0.gid, 5u);
+  EXPECT_EQ(sd0.gid, 105u);
   EXPECT_EQ(sd0.mtime_sec, 1700000000);
   EXPECT_EQ(sd0.mtime_nsec, 250000000u);
   EXPECT_EQ(attr_of(m, "dev/initctl").mode, 010600u);
@@ -600,7 +637,15 @@ TEST(MkimageSpec, EndToEndThroughTheDriver) {
   EXPECT_EQ(attr_of(m, "etc").mode, 040750u);
   EXPECT_EQ(m.fs.resolve("motd", ino), BAKEFS_ENOENT);
   EXPECT_EQ(attr_of(m, "bin").mode, 0104755u);
-  EXPECT_EQ(attr_of(m, "").uid, 1000u);
+  EXPECT_EQ(attr_of(m, "").uid, 2000u);
+
+  // --all-root wins over the maps.
+  r = run(MKIMAGE_PATH " --spec " + dir / "spec.mtree" + " --uid-map 1000:2000 --all-root " +
+          dir / "src" + " -o " + dir / "img2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto m2 = posix::MountedImage::open(dir / "img2");
+  EXPECT_EQ(attr_of(m2, "dev/console").uid, 0u);
+  EXPECT_EQ(attr_of(m2, "dev/sd0").gid, 0u);
 }
 
 TEST(MkimageSpec, ErrorsAndUsage) {
@@ -613,6 +658,11 @@ TEST(MkimageSpec, ErrorsAndUsage) {
   EXPECT_NE(r.output.find(dir / "bad.mtree:2: unknown keyword 'colour'"), std::string::npos)
       << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "img"));
+  r = run(MKIMAGE_PATH " --uid-map 1000 " + dir / "src" + " -o " + dir / "img");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--uid-map: invalid rule '1000'"), std::string::npos) << r.output;
+  r = run(MKIMAGE_PATH " --gid-map 5-1:0 " + dir / "src" + " -o " + dir / "img");
+  EXPECT_EQ(r.status, 2);
   r = run(MKIMAGE_PATH " --spec " + dir / "missing.mtree " + dir / "src" + " -o " + dir / "img");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find(dir / "missing.mtree"), std::string::npos) << r.output;
