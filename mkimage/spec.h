@@ -45,6 +45,13 @@ struct Spec {
 // "..") or the full-path form of `mtree -C`, or both mixed. Names and link and contents
 // values are decoded as vis(3) writes them (\s, \ooo, \M-x, \#, ...). A relative contents=
 // path is taken relative to base_dir. Throws Error "name:line: what" on the first problem.
+//
+// Keywords: type, mode (octal or symbolic), uid, gid, uname, gname, time (seconds, a dot and
+// an unpadded count of nanoseconds, as mtree writes it), link, device (format,major,minor;
+// major,minor; or a Linux dev_t number), contents, size, sha256/sha256digest, optional, and
+// `remove`, a bakefs extension without a value. nlink, flags, tags, ignore, nochange, cksum
+// and the other digests are accepted and ignored: they are checks mtree makes, or BSD file
+// flags, which bakefs does not store. Any other keyword is an error.
 Spec parse_spec(std::string_view text, const std::string& name, const std::string& base_dir);
 
 // Reads and parses a spec file; contents= paths are relative to the file's directory.

@@ -142,6 +142,19 @@ std::optional<uint64_t> parse_c_number(std::string_view s) {
   return parse_number<uint64_t>(s);
 }
 
+// The bits one letter of a symbolic mode stands for, for every class; u, g and o copy that
+// class's current bits.
+std::optional<unsigned> permission_bits(char c, unsigned mode) {
+  constexpr std::string_view kLetters = "rwxst";
+  constexpr unsigned kBits[] = {0444, 0222, 0111, 06000, 01000};
+  if (size_t at = kLetters.find(c); at != std::string_view::npos) return kBits[at];
+  if (c == 'X') return (mode & 0111) != 0 ? 0111 : 0;
+  if (c == 'u') return ((mode >> 6) & 7) * 0111;
+  if (c == 'g') return ((mode >> 3) & 7) * 0111;
+  if (c == 'o') return (mode & 7) * 0111;
+  return std::nullopt;
+}
+
 // chmod(1)-style symbolic modes ("u=rwx,go=rx", "a+r,u+s") applied to 0, as mtree's
 // setmode/getmode do. A clause without u/g/o/a means "a" (no umask: builds are reproducible).
 std::optional<unsigned> parse_symbolic_mode(std::string_view s) {
@@ -162,37 +175,9 @@ std::optional<unsigned> parse_symbolic_mode(std::string_view s) {
       for (; i < s.size() && s[i] != ',' &&
              std::string_view("+-=").find(s[i]) == std::string_view::npos;
            ++i) {
-        switch (s[i]) {
-          case 'r':
-            perm |= 0444;
-            break;
-          case 'w':
-            perm |= 0222;
-            break;
-          case 'x':
-            perm |= 0111;
-            break;
-          case 'X':
-            perm |= (mode & 0111) != 0 ? 0111 : 0;
-            break;
-          case 's':
-            perm |= 06000;
-            break;
-          case 't':
-            perm |= 01000;
-            break;
-          case 'u':
-            perm |= ((mode >> 6) & 7) * 0111;
-            break;
-          case 'g':
-            perm |= ((mode >> 3) & 7) * 0111;
-            break;
-          case 'o':
-            perm |= (mode & 7) * 0111;
-            break;
-          default:
-            return std::nullopt;
-        }
+        std::optional<unsigned> bits = permission_bits(s[i], mode);
+        if (!bits) return std::nullopt;
+        perm |= *bits;
       }
       perm &= who;
       if (op == '=') mode &= ~who;

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "idmap.h"
+#include "sha256.h"
 #include "spec.h"
 #include "test_support.h"
 
@@ -302,12 +303,12 @@ std::shared_ptr<build::Inode> find(const build::Tree& tree, const std::string& p
   return n;
 }
 
-void apply(build::Tree& tree, const std::string& text, const std::string& base = "/") {
+void apply_text(build::Tree& tree, const std::string& text, const std::string& base = "/") {
   build::apply_spec(tree, build::parse_spec(text, "spec.mtree", base));
 }
 
 std::string apply_error(build::Tree& tree, const std::string& text, const std::string& base = "/") {
-  return error_of([&] { apply(tree, text, base); });
+  return error_of([&] { apply_text(tree, text, base); });
 }
 
 TEST(SpecApply, ChangesOnlyTheAttributesNamed) {
@@ -316,11 +317,11 @@ TEST(SpecApply, ChangesOnlyTheAttributesNamed) {
   build::Tree tree = build::scan_directory(dir / "src");
   auto motd = find(tree, "etc/motd");
   uint32_t uid = motd->uid, gid = motd->gid;
-  apply(tree,
-        "./etc/motd mode=0600\n"
-        "./bin uid=1000 time=1700000000.5\n"
-        "./motd type=link link=elsewhere\n"
-        ". gid=44\n");
+  apply_text(tree,
+             "./etc/motd mode=0600\n"
+             "./bin uid=1000 time=1700000000.5\n"
+             "./motd type=link link=elsewhere\n"
+             ". gid=44\n");
   EXPECT_EQ(motd->mode, 0100600);
   EXPECT_EQ(motd->uid, uid);
   EXPECT_EQ(motd->gid, gid);
@@ -340,15 +341,15 @@ TEST(SpecApply, CreatesEveryTypeWithoutRoot) {
   TempDir dir;
   make_base(dir / "src");
   build::Tree tree = build::scan_directory(dir / "src");
-  apply(tree,
-        "/set uid=0 gid=0\n"
-        "./dev type=dir mode=0755\n"
-        "./dev/null type=char mode=0666 device=netbsd,2,2\n"
-        "./dev/sda type=block mode=0640 gid=6 device=8,0\n"
-        "./dev/log type=socket mode=0666\n"
-        "./dev/fifo type=fifo\n"
-        "./dev/empty type=file mode=0444 uid=3 time=5.6\n"
-        "./dev/stdin type=link link=/proc/self/fd/0\n");
+  apply_text(tree,
+             "/set uid=0 gid=0\n"
+             "./dev type=dir mode=0755\n"
+             "./dev/null type=char mode=0666 device=netbsd,2,2\n"
+             "./dev/sda type=block mode=0640 gid=6 device=8,0\n"
+             "./dev/log type=socket mode=0666\n"
+             "./dev/fifo type=fifo\n"
+             "./dev/empty type=file mode=0444 uid=3 time=5.6\n"
+             "./dev/stdin type=link link=/proc/self/fd/0\n");
   auto dev = find(tree, "dev");
   ASSERT_NE(dev, nullptr);
   EXPECT_EQ(dev->mode, 040755);
@@ -381,14 +382,14 @@ TEST(SpecApply, HierarchicalSpecCreatesNestedDirectories) {
   TempDir dir;
   make_base(dir / "src");
   build::Tree tree = build::scan_directory(dir / "src");
-  apply(tree,
-        "/set type=dir mode=0755\n"
-        ".\n"
-        "var\n"
-        "log mode=0750\n"
-        "messages type=file mode=0640\n"
-        "..\n"
-        "run\n");
+  apply_text(tree,
+             "/set type=dir mode=0755\n"
+             ".\n"
+             "var\n"
+             "log mode=0750\n"
+             "messages type=file mode=0640\n"
+             "..\n"
+             "run\n");
   EXPECT_EQ(find(tree, "var/log")->mode, 040750);
   EXPECT_EQ(find(tree, "var/log/messages")->mode, 0100640);
   EXPECT_NE(find(tree, "var/run"), nullptr);
@@ -421,7 +422,7 @@ TEST(SpecApply, MistakesAreErrorsNamingLineAndPath) {
   EXPECT_EQ(apply_error(tree, "./bin size=3\n"),
             "spec.mtree:1: ./bin: size is 10, but the spec says size=3");
   // Optional entries are skipped when missing, and nothing was applied by the failures above.
-  apply(tree, "./nothing type=file optional\n./no/such/dir type=dir optional\n");
+  apply_text(tree, "./nothing type=file optional\n./no/such/dir type=dir optional\n");
   EXPECT_EQ(find(tree, "nothing"), nullptr);
   EXPECT_EQ(find(tree, "f"), nullptr);
 }
@@ -430,11 +431,11 @@ TEST(SpecApply, RemoveTakesEntriesOut) {
   TempDir dir;
   make_base(dir / "src");
   build::Tree tree = build::scan_directory(dir / "src");
-  apply(tree,
-        "./etc remove\n"
-        "./motd remove\n"
-        "./never remove optional\n"
-        "./etc type=dir mode=0700\n");
+  apply_text(tree,
+             "./etc remove\n"
+             "./motd remove\n"
+             "./never remove optional\n"
+             "./etc type=dir mode=0700\n");
   EXPECT_EQ(find(tree, "etc/motd"), nullptr);
   EXPECT_EQ(find(tree, "motd"), nullptr);
   EXPECT_EQ(find(tree, "etc")->mode, 040700) << "created again, empty";
@@ -502,17 +503,52 @@ TEST(SpecApply, ContentsComeFromTheHostAndDigestsAreChecked) {
             "spec.mtree:1: ./x: size is 3, but the spec says size=4");
 }
 
+TEST(Sha256, KnownDigestsInAnyChunking) {
+  build::Sha256 empty;
+  EXPECT_EQ(empty.hex_digest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const std::string million(1000000, 'a');
+  for (size_t chunk : {size_t{1000000}, size_t{7}, size_t{64}, size_t{55}}) {
+    build::Sha256 h;
+    for (size_t off = 0; off < million.size(); off += chunk) {
+      h.update(million.data() + off, std::min(chunk, million.size() - off));
+    }
+    EXPECT_EQ(h.hex_digest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        << chunk;
+  }
+  build::Sha256 two_blocks;  // 56 bytes: the length needs a second block
+  two_blocks.update("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56);
+  EXPECT_EQ(two_blocks.hex_digest(),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST(SpecApply, LargeFilesAreHashedWhole) {
+  TempDir dir;
+  make_dir(dir / "src");
+  write_file(dir / "src/big", random_bytes(3 * 1024 * 1024 + 17, 5));
+  build::Tree tree = build::scan_directory(dir / "src");
+  build::Sha256 h;
+  std::string bytes = random_bytes(3 * 1024 * 1024 + 17, 5);
+  h.update(bytes.data(), bytes.size());
+  std::string digest = h.hex_digest();
+  apply_text(tree, "./big sha256=" + digest + "\n");
+  bytes[2 * 1024 * 1024 + 3] ^= 1;
+  write_file(dir / "other", bytes);
+  EXPECT_NE(apply_error(tree, "./big contents=" + dir / "other" + " sha256=" + digest + "\n")
+                .find("sha256 is"),
+            std::string::npos);
+}
+
 TEST(SpecApply, NamesComeFromTheTreesOwnPasswdAndGroup) {
   TempDir dir;
   make_base(dir / "src");
   build::Tree tree = build::scan_directory(dir / "src");
-  apply(tree, "./bin uname=root gname=wheel\n");
+  apply_text(tree, "./bin uname=root gname=wheel\n");
   EXPECT_EQ(find(tree, "bin")->uid, 0u);
   EXPECT_EQ(find(tree, "bin")->gid, 0u);
   EXPECT_EQ(apply_error(tree, "./bin uname=daemon\n"),
             "spec.mtree:1: ./bin: unknown user 'daemon': the tree has no /etc/passwd to look "
             "it up in; give uid=");
-  apply(tree, "./bin uname=nobody-at-all uid=12\n");
+  apply_text(tree, "./bin uname=nobody-at-all uid=12\n");
   EXPECT_EQ(find(tree, "bin")->uid, 12u) << "uid= wins over uname=";
 
   write_file(dir / "src/etc/passwd",
@@ -520,7 +556,7 @@ TEST(SpecApply, NamesComeFromTheTreesOwnPasswdAndGroup) {
              "www:x:80:80::/var/www:/sbin/nologin\n");
   write_file(dir / "src/etc/group", "wheel:*:0:root\nwww:*:81:\nstaff:*:20:\n");
   build::Tree with_db = build::scan_directory(dir / "src");
-  apply(with_db, "/set uname=www gname=www\n./bin\n./etc/motd gname=staff uname=daemon\n");
+  apply_text(with_db, "/set uname=www gname=www\n./bin\n./etc/motd gname=staff uname=daemon\n");
   EXPECT_EQ(find(with_db, "bin")->uid, 80u);
   EXPECT_EQ(find(with_db, "bin")->gid, 81u);
   EXPECT_EQ(find(with_db, "etc/motd")->uid, 1u);
@@ -545,7 +581,7 @@ TEST(IdMap, RewritesEachInodeOnce) {
   make_base(dir / "src");
   ::link((dir / "src/bin").c_str(), (dir / "src/etc/bin2").c_str());
   build::Tree tree = build::scan_directory(dir / "src");
-  apply(tree, "/set uid=1000 gid=100\n.\n./etc\n./etc/motd uid=1001 gid=5\n./bin\n./motd\n");
+  apply_text(tree, "/set uid=1000 gid=100\n.\n./etc\n./etc/motd uid=1001 gid=5\n./bin\n./motd\n");
   build::IdMaps maps;
   maps.uids = {{1000, 1999, 2000}, {1001, 1001, 7}};
   maps.gids = {{100, 100, 0}};
