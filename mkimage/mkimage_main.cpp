@@ -11,14 +11,17 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "boot_config.h"
 #include "build.h"
 #include "embed_object.h"
+#include "idmap.h"
 #include "layers.h"
 #include "progress.h"
 #include "size_option.h"
+#include "spec.h"
 #include "tree_ops.h"
 
 namespace {
@@ -149,6 +152,19 @@ int main(int argc, char** argv) {
     targets += (targets.empty() ? "" : ", ") + t.name;
   app.add_option("--target", target,
                  "architecture of --emit-object: " + targets + " (default: the host's)");
+  std::vector<std::string> specs, uid_maps, gid_maps;
+  bool all_root = false;
+  app.add_option("--spec", specs,
+                 "mtree(5) spec file that sets, creates or removes entries (repeatable; "
+                 "applied in order, after the source)")
+      ->allow_extra_args(false);
+  app.add_option("--uid-map", uid_maps,
+                 "FROM:TO or FIRST-LAST:TO: rewrite owners after the spec (repeatable; the "
+                 "first rule that covers an id wins)")
+      ->allow_extra_args(false);
+  app.add_option("--gid-map", gid_maps, "FROM:TO or FIRST-LAST:TO, as --uid-map for groups")
+      ->allow_extra_args(false);
+  app.add_flag("--all-root", all_root, "make every owner and group 0, after the maps");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -196,6 +212,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mkimage: standard input ('-') can be read only once\n");
     return 2;
   }
+  bakefs::build::IdMaps id_maps;
+  id_maps.all_root = all_root;
+  for (auto [rules, out, name] : {std::tuple{&uid_maps, &id_maps.uids, "--uid-map"},
+                                  std::tuple{&gid_maps, &id_maps.gids, "--gid-map"}}) {
+    for (const std::string& rule : *rules) {
+      auto range = bakefs::build::parse_id_range(rule);
+      if (!range) {
+        std::fprintf(stderr, "mkimage: %s: invalid rule '%s' (FROM:TO or FIRST-LAST:TO)\n", name,
+                     rule.c_str());
+        return 2;
+      }
+      out->push_back(*range);
+    }
+  }
   raise_fd_limit();
   auto warn = [](const std::string& message) {
     std::fprintf(stderr, "mkimage: warning: %s\n", message.c_str());
@@ -218,12 +248,17 @@ int main(int argc, char** argv) {
     }
     layers.scan.ignore_errors = ignore_errors;
     layers.scan.warn = warn;
-    // Lowest first: the sources in order, exclusions, removals; then what the image needs at
-    // boot, and the time clamp last.
+    // Lowest first: the sources in order (less what --exclude leaves out), the spec files,
+    // --remove, id maps and --all-root; then the directories the image needs at boot, and the
+    // time clamp last.
     bakefs::build::Tree tree = bakefs::build::empty_tree();
     for (const std::string& source : sources) bakefs::build::add_layer(tree, source, layers);
     bakefs::build::exclude_paths(tree, filter);
+    for (const std::string& spec : specs) {
+      bakefs::build::apply_spec(tree, bakefs::build::read_spec(spec));
+    }
     for (const std::string& path : removes) bakefs::build::remove_path(tree, path);
+    bakefs::build::apply_id_maps(tree, id_maps);
     for (const auto& warning : bakefs::build::add_tmpfs_directories(tree, options.tmpfs)) {
       warn(warning);
     }
