@@ -1,0 +1,284 @@
+/* The root file system at rump kernel start-up: when the program carries an image (bakefs/
+ * embed.h), mount it at `/` before the application's main runs.
+ *
+ * The hook runs at RUMP_COMPONENT_POSTINIT: by then the rump kernel's own root (rumpfs, with
+ * /dev and /tmp) exists, every VFS module (bakefs, tmpfs) is attached, the device components
+ * have made their /dev nodes and init (proc 1) exists, so mounting moves its current and root
+ * directory to the image. rumprun reads its launch configuration and mounts its disks after
+ * rump_init() returns, that is after this.
+ *
+ * `/` is mounted MNT_RDONLY|MNT_UNION: a name the image does not have at its top level falls
+ * through to the rump kernel's root, so /dev (with /dev/null, /dev/zero and every device node
+ * the drivers made) and /tmp stay reachable, and new names at `/` itself (rumprun's mount
+ * points) are made there. Union fall-through works only in the root directory itself, so an
+ * image that has its own /dev or /tmp would hide the rump kernel's:
+ *  - /dev: the image's device numbers are the build host's, meaningless here. A fresh rumpfs
+ *    covers it, holding a copy of every node of the rump kernel's /dev; nodes that drivers
+ *    make later (by path) land there too.
+ *  - /tmp: a tmpfs covers it (a rumpfs when tmpfs is not linked in), with the image
+ *    directory's owner and mode.
+ * Boot records of type BAKEFS_BOOT_TMPFS name more directories to cover the same way, in
+ * order; the BAKEFS_BOOT_CONFIG record is handed out by rump_bakefs_config().
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include <sys/param.h> /* first: every other kernel header needs it */
+#include <sys/types.h>
+
+#include <sys/dirent.h>
+#include <sys/errno.h>
+#include <sys/fcntl.h>
+#include <sys/kmem.h>
+#include <sys/lwp.h>
+#include <sys/mount.h>
+#include <sys/namei.h>
+#include <sys/stat.h>
+#include <sys/systm.h>
+#include <sys/uio.h>
+#include <sys/vfs_syscalls.h>
+#include <sys/vnode.h>
+
+#include <fs/tmpfs/tmpfs_args.h>
+
+#include <rump-sys/kern.h>
+
+#include "bakefs_rump.h"
+#include "bakefs_rump_impl.h"
+
+extern struct vfsops bakefs_vfsops;
+
+static const char* bakefs_boot_config;
+static size_t bakefs_boot_config_length;
+static int bakefs_boot_root_mounted;
+
+const char* rump_bakefs_config(size_t* length) {
+  if (length != NULL) *length = bakefs_boot_config_length;
+  return bakefs_boot_config;
+}
+
+int rump_bakefs_root_mounted(void) {
+  return bakefs_boot_root_mounted;
+}
+
+static bool bakefs_boot_have_fs(const char* name) {
+  struct vfsops* ops = vfs_getopsbyname(name);
+  if (ops == NULL) return false;
+  vfs_delref(ops);
+  return true;
+}
+
+static int bakefs_boot_mount(const char* type, const char* path, int flags, void* data,
+                             size_t length) {
+  register_t retval;
+  return do_sys_mount(curlwp, type, UIO_SYSSPACE, path, flags, data, UIO_SYSSPACE, length, &retval);
+}
+
+/* Covers directory path (of the mounted image) with a writable memory file system that looks
+ * like it: tmpfs when the kernel has it, else rumpfs. */
+static int bakefs_boot_cover(const char* path, const struct bakefs_attr* dir) {
+  int error;
+  if (bakefs_boot_have_fs(MOUNT_TMPFS)) {
+    struct tmpfs_args args;
+    memset(&args, 0, sizeof(args));
+    args.ta_version = TMPFS_ARGS_VERSION;
+    args.ta_root_uid = dir->uid;
+    args.ta_root_gid = dir->gid;
+    args.ta_root_mode = dir->mode & ALLPERMS;
+    error = bakefs_boot_mount(MOUNT_TMPFS, path, 0, &args, sizeof(args));
+    if (error == 0) printf("bakefs: tmpfs mounted on %s\n", path);
+    return error;
+  }
+  error = bakefs_boot_mount(MOUNT_RUMPFS, path, 0, NULL, 0);
+  if (error != 0) return error;
+  printf("bakefs: rumpfs mounted on %s (no tmpfs in this rump kernel)\n", path);
+  error = do_sys_chmodat(curlwp, AT_FDCWD, path, dir->mode & ALLPERMS, 0);
+  if (error == 0) error = do_sys_chownat(curlwp, AT_FDCWD, path, dir->uid, dir->gid, 0);
+  return error;
+}
+
+/* Looks an absolute path up in the image itself (not through the mounts). */
+static int bakefs_boot_resolve(bakefs_fs* fs, const char* path, size_t length,
+                               struct bakefs_attr* attr) {
+  bakefs_ino ino = BAKEFS_ROOT_INO;
+  size_t at = 0;
+  while (at < length) {
+    while (at < length && path[at] == '/') ++at;
+    size_t end = at;
+    while (end < length && path[end] != '/') ++end;
+    if (end > at) {
+      int status = bakefs_lookup(fs, ino, path + at, end - at, &ino);
+      if (status != BAKEFS_OK) return status;
+    }
+    at = end;
+  }
+  return bakefs_getattr(fs, ino, attr);
+}
+
+/* Copies every device node of directory from (the rump kernel's old /dev) into /dev. */
+static void bakefs_boot_copy_devices(struct vnode* from) {
+  const size_t size = 8192;
+  char* buf = kmem_alloc(size, KM_SLEEP);
+  char path[MAXPATHLEN];
+  off_t offset = 0;
+  int copied = 0, eof = 0, error = 0;
+
+  while (!eof && error == 0) {
+    struct iovec iov = {.iov_base = buf, .iov_len = size};
+    struct uio uio;
+    memset(&uio, 0, sizeof(uio));
+    uio.uio_iov = &iov;
+    uio.uio_iovcnt = 1;
+    uio.uio_offset = offset;
+    uio.uio_resid = size;
+    uio.uio_rw = UIO_READ;
+    UIO_SETUP_SYSSPACE(&uio);
+    vn_lock(from, LK_SHARED | LK_RETRY);
+    error = VOP_READDIR(from, &uio, curlwp->l_cred, &eof, NULL, NULL);
+    VOP_UNLOCK(from);
+    if (error != 0 || uio.uio_offset == offset) break;
+    offset = uio.uio_offset;
+    for (size_t at = 0; at < size - uio.uio_resid;) {
+      const struct dirent* d = (const struct dirent*)(buf + at);
+      if (d->d_reclen == 0) break;
+      at += d->d_reclen;
+      if (d->d_type != DT_CHR && d->d_type != DT_BLK) continue;
+      struct vnode* vp;
+      struct vattr va;
+      struct componentname cn = {
+          .cn_nameiop = LOOKUP,
+          .cn_flags = 0,
+          .cn_cred = curlwp->l_cred,
+          .cn_nameptr = d->d_name,
+          .cn_namelen = d->d_namlen,
+      };
+      vn_lock(from, LK_EXCLUSIVE | LK_RETRY);
+      int e = VOP_LOOKUP(from, &vp, &cn);
+      VOP_UNLOCK(from);
+      if (e != 0) continue;
+      vn_lock(vp, LK_SHARED | LK_RETRY);
+      e = VOP_GETATTR(vp, &va, curlwp->l_cred);
+      VOP_UNLOCK(vp);
+      vrele(vp);
+      if (e != 0) continue;
+      register_t retval;
+      snprintf(path, sizeof(path), "/dev/%s", d->d_name);
+      mode_t mode = (va.va_type == VBLK ? S_IFBLK : S_IFCHR) | (va.va_mode & ALLPERMS);
+      if (do_sys_mknod(curlwp, path, mode, va.va_rdev, &retval, UIO_SYSSPACE) == 0) ++copied;
+    }
+  }
+  kmem_free(buf, size);
+  printf("bakefs: the image's /dev is covered by the rump kernel's devices (%d nodes)\n", copied);
+}
+
+/* The image has its own /dev: cover it with a rumpfs holding the rump kernel's nodes. */
+static void bakefs_boot_dev(struct vnode* old_dev) {
+  int error = bakefs_boot_mount(MOUNT_RUMPFS, "/dev", 0, NULL, 0);
+  if (error != 0) {
+    printf(
+        "bakefs: cannot cover the image's /dev (error %d): the rump kernel's device nodes "
+        "are unreachable by path\n",
+        error);
+    return;
+  }
+  bakefs_boot_copy_devices(old_dev);
+}
+
+/* Mounts a tmpfs on every BAKEFS_BOOT_TMPFS path, and on /tmp when the image has one. */
+static void bakefs_boot_tmpfs(bakefs_fs* fs) {
+  struct bakefs_attr attr;
+  bool covered_tmp = false;
+#ifdef BAKEFS_BOOT_TMPFS
+  char path[MAXPATHLEN];
+  for (uint32_t i = 0;; ++i) {
+    const void* data;
+    size_t length;
+    int status = bakefs_boot_record(fs, BAKEFS_BOOT_TMPFS, i, &data, &length);
+    if (status == BAKEFS_ENOENT) break;
+    if (status != BAKEFS_OK) {
+      printf("bakefs: tmpfs boot record %u: %s\n", i, bakefs_strerror(status));
+      break;
+    }
+    if (length == 0 || length >= sizeof(path)) continue;
+    memcpy(path, data, length);
+    path[length] = '\0';
+    if (bakefs_boot_resolve(fs, path, length, &attr) != BAKEFS_OK) {
+      /* Not in the image: a top-level name may live in the rump kernel's root. */
+      memset(&attr, 0, sizeof(attr));
+      attr.mode = 01777;
+    }
+    int error = bakefs_boot_cover(path, &attr);
+    if (error != 0) printf("bakefs: cannot mount a tmpfs on %s (error %d)\n", path, error);
+    if (strcmp(path, "/tmp") == 0) covered_tmp = true;
+  }
+#endif
+  if (!covered_tmp && bakefs_boot_resolve(fs, "/tmp", 4, &attr) == BAKEFS_OK &&
+      bakefs_rump_vtype(attr.mode) == VDIR) {
+    int error = bakefs_boot_cover("/tmp", &attr);
+    if (error != 0) printf("bakefs: cannot cover the image's /tmp (error %d)\n", error);
+  }
+}
+
+static void bakefs_boot_keep_config(bakefs_fs* fs) {
+#ifdef BAKEFS_BOOT_CONFIG
+  const void* data;
+  size_t length;
+  int status = bakefs_boot_record(fs, BAKEFS_BOOT_CONFIG, 0, &data, &length);
+  if (status == BAKEFS_OK) {
+    bakefs_boot_config = data; /* points into the image, which lives as long as the program */
+    bakefs_boot_config_length = length;
+    printf("bakefs: launch configuration in the image: %zu bytes\n", length);
+  } else if (status != BAKEFS_ENOENT) {
+    printf("bakefs: configuration boot record: %s\n", bakefs_strerror(status));
+  }
+#else
+  (void)fs;
+#endif
+}
+
+static void bakefs_boot_root(void) {
+  size_t length;
+  const void* image = bakefs_rump_embedded(&length);
+  if (image == NULL) {
+    printf("bakefs: no image linked in; / stays the rump kernel's own root\n");
+    return;
+  }
+
+  struct vnode* old_dev = NULL;
+  if (namei_simple_kernel("/dev", NSM_FOLLOW_NOEMULROOT, &old_dev) != 0) old_dev = NULL;
+
+  int error = bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY | MNT_UNION, NULL, 0);
+  if (error != 0) {
+    printf(
+        "bakefs: *** THE LINKED-IN IMAGE (%zu bytes at %p) DID NOT MOUNT AT / (error %d): "
+        "/ stays the rump kernel's own root ***\n",
+        length, image, error);
+    if (old_dev != NULL) vrele(old_dev);
+    return;
+  }
+  bakefs_boot_root_mounted = 1;
+
+  struct vnode* root;
+  error = namei_simple_kernel("/", NSM_NOFOLLOW_NOEMULROOT, &root);
+  if (error != 0 || root->v_mount->mnt_op != &bakefs_vfsops) {
+    printf("bakefs: / is not the image after mounting it (error %d)\n", error);
+    if (error == 0) vrele(root);
+    if (old_dev != NULL) vrele(old_dev);
+    return;
+  }
+  bakefs_fs* fs = VFSTOBAKEFS(root->v_mount)->bm_fs;
+  printf("bakefs: mounted the linked-in image (%zu bytes) at / (read-only, union)\n", length);
+
+  struct bakefs_attr attr;
+  if (bakefs_boot_resolve(fs, "/dev", 4, &attr) == BAKEFS_OK &&
+      bakefs_rump_vtype(attr.mode) == VDIR && old_dev != NULL) {
+    bakefs_boot_dev(old_dev);
+  }
+  if (old_dev != NULL) vrele(old_dev);
+  bakefs_boot_tmpfs(fs);
+  bakefs_boot_keep_config(fs);
+  vrele(root);
+}
+
+RUMP_COMPONENT(RUMP_COMPONENT_POSTINIT) {
+  bakefs_boot_root();
+}

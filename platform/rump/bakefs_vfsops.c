@@ -1,0 +1,411 @@
+/* bakefs as a NetBSD (rump) kernel file system: the module, the vfsops, and the platform the
+ * C++ core runs on (kmem(9), mutex(9), printf(9)).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include <sys/param.h> /* first: every other kernel header needs it */
+#include <sys/types.h>
+
+#include <sys/dirent.h>
+#include <sys/errno.h>
+#include <sys/kmem.h>
+#include <sys/module.h>
+#include <sys/mount.h>
+#include <sys/mutex.h>
+#include <sys/namei.h>
+#include <sys/statvfs.h>
+#include <sys/syslog.h>
+#include <sys/systm.h>
+#include <sys/vnode.h>
+
+#include <miscfs/genfs/genfs.h>
+#include <miscfs/specfs/specdev.h>
+
+#include <bakefs/embed.h>
+
+#include "bakefs_rump.h"
+#include "bakefs_rump_impl.h"
+
+MODULE(MODULE_CLASS_VFS, bakefs, NULL);
+
+/* ---- Platform ----------------------------------------------------------------------------- */
+
+/* kmem(9) promises only pointer alignment, the core asks for up to 64: over-allocate and keep
+ * the real start and size just below the aligned pointer. */
+struct bakefs_alloc_header {
+  void* raw;
+  size_t total;
+};
+
+/* Above this, ask without sleeping: a mount with a huge cache fails with ENOMEM instead of
+ * waiting for memory forever. */
+#define BAKEFS_SLEEP_ALLOC_MAX (1024 * 1024)
+
+static void* bakefs_platform_alloc(void* ctx, size_t size, size_t align) {
+  const size_t header = sizeof(struct bakefs_alloc_header);
+  if (align < header) align = header;
+  if (size > SIZE_MAX - header - align) return NULL;
+  const size_t total = size + header + align;
+  void* raw = kmem_alloc(total, total > BAKEFS_SLEEP_ALLOC_MAX ? KM_NOSLEEP : KM_SLEEP);
+  if (raw == NULL) return NULL;
+  uintptr_t aligned = ((uintptr_t)raw + header + align - 1) & ~(uintptr_t)(align - 1);
+  struct bakefs_alloc_header* h = (struct bakefs_alloc_header*)aligned - 1;
+  h->raw = raw;
+  h->total = total;
+  return (void*)aligned;
+}
+
+static void bakefs_platform_free(void* ctx, void* ptr, size_t size) {
+  if (ptr == NULL) return;
+  struct bakefs_alloc_header* h = (struct bakefs_alloc_header*)ptr - 1;
+  KASSERT(size <= h->total);
+  kmem_free(h->raw, h->total);
+}
+
+static void* bakefs_platform_lock_create(void* ctx) {
+  kmutex_t* lock = kmem_alloc(sizeof(*lock), KM_SLEEP);
+  mutex_init(lock, MUTEX_DEFAULT, IPL_NONE);
+  return lock;
+}
+
+static void bakefs_platform_lock_destroy(void* ctx, void* lock) {
+  mutex_destroy(lock);
+  kmem_free(lock, sizeof(kmutex_t));
+}
+
+static void bakefs_platform_lock(void* ctx, void* lock) {
+  mutex_enter(lock);
+}
+
+static void bakefs_platform_unlock(void* ctx, void* lock) {
+  mutex_exit(lock);
+}
+
+/* Errors and warnings go to the console, information to the log. May run under core locks:
+ * printf(9) and log(9) do not call back into bakefs. */
+static void bakefs_platform_log(void* ctx, int level, const char* message) {
+  const char* prefix = strncmp(message, "bakefs", 6) == 0 ? "" : "bakefs: ";
+  if (level <= 1) {
+    printf("%s%s%s\n", prefix, level == 0 ? "error: " : "warning: ", message);
+  } else {
+    log(LOG_INFO, "%s%s\n", prefix, message);
+  }
+}
+
+void bakefs_rump_platform(struct bakefs_platform* platform) {
+  memset(platform, 0, sizeof(*platform));
+  platform->alloc = bakefs_platform_alloc;
+  platform->free = bakefs_platform_free;
+  platform->lock_create = bakefs_platform_lock_create;
+  platform->lock_destroy = bakefs_platform_lock_destroy;
+  platform->lock = bakefs_platform_lock;
+  platform->unlock = bakefs_platform_unlock;
+  platform->log = bakefs_platform_log;
+}
+
+/* bakefs/errno.h includes the host's <errno.h>; the kernel has its own, so map here. */
+int bakefs_rump_errno(int status) {
+  switch (status) {
+    case BAKEFS_OK:
+      return 0;
+    case BAKEFS_ENOENT:
+      return ENOENT;
+    case BAKEFS_ENOTDIR:
+      return ENOTDIR;
+    case BAKEFS_EISDIR:
+      return EISDIR;
+    case BAKEFS_EINVAL:
+      return EINVAL;
+    case BAKEFS_ENOMEM:
+      return ENOMEM;
+    case BAKEFS_ERANGE:
+      return ERANGE;
+    case BAKEFS_ENODATA:
+      return ENOATTR;
+    case BAKEFS_ENOTSUP:
+      return EOPNOTSUPP;
+    case BAKEFS_ENOTLNK:
+      return EINVAL;
+    case BAKEFS_ECORRUPT:
+    case BAKEFS_ECHECKSUM:
+    default:
+      return EIO;
+  }
+}
+
+const void* bakefs_rump_embedded(size_t* length) {
+  const unsigned char* start = __start_bakefs_image;
+  const unsigned char* stop = __stop_bakefs_image;
+  if (start == NULL || stop == NULL || stop <= start) {
+    *length = 0;
+    return NULL;
+  }
+  *length = (size_t)(stop - start);
+  return start;
+}
+
+enum vtype bakefs_rump_vtype(uint32_t mode) {
+  switch (mode & 0170000) {
+    case 0040000:
+      return VDIR;
+    case 0100000:
+      return VREG;
+    case 0120000:
+      return VLNK;
+    case 0020000:
+      return VCHR;
+    case 0060000:
+      return VBLK;
+    case 0010000:
+      return VFIFO;
+    case 0140000:
+      return VSOCK;
+    default:
+      return VBAD;
+  }
+}
+
+/* ---- vfsops --------------------------------------------------------------------------------- */
+
+static void bakefs_free_mount(struct bakefs_mount* bmp) {
+  if (bmp->bm_fs != NULL) bakefs_unmount(bmp->bm_fs);
+  kmem_free(bmp, sizeof(*bmp));
+}
+
+static int bakefs_vfs_getargs(struct mount* mp, void* data, size_t* data_len) {
+  struct bakefs_mount* bmp = VFSTOBAKEFS(mp);
+  struct bakefs_rump_args args;
+  if (bmp == NULL) return EIO;
+  if (data == NULL || *data_len < sizeof(args)) return EINVAL;
+  memset(&args, 0, sizeof(args));
+  args.version = BAKEFS_RUMP_ARGS_VERSION;
+  args.image = bmp->bm_image;
+  args.length = bmp->bm_length;
+  memcpy(data, &args, sizeof(args));
+  *data_len = sizeof(args);
+  return 0;
+}
+
+static int bakefs_vfs_mount(struct mount* mp, const char* path, void* data, size_t* data_len) {
+  struct bakefs_rump_args args;
+  struct bakefs_mount_options options;
+  const char* from = "memory";
+  int error;
+
+  if (mp->mnt_flag & MNT_GETARGS) return bakefs_vfs_getargs(mp, data, data_len);
+  if (mp->mnt_flag & MNT_UPDATE) {
+    /* Staying read-only changes nothing; read-write is refused. */
+    return (mp->mnt_iflag & IMNT_WANTRDWR) != 0 ? EROFS : 0;
+  }
+  if ((mp->mnt_flag & MNT_RDONLY) == 0) return EROFS;
+
+  memset(&args, 0, sizeof(args));
+  if (data != NULL && *data_len != 0) {
+    if (*data_len < sizeof(args)) return EINVAL;
+    memcpy(&args, data, sizeof(args));
+    if (args.version != BAKEFS_RUMP_ARGS_VERSION || args.reserved != 0) return EINVAL;
+  }
+  if (args.image == NULL) {
+    size_t length;
+    args.image = bakefs_rump_embedded(&length);
+    args.length = length;
+    from = "embedded";
+    if (args.image == NULL) {
+      printf("bakefs: no image linked into this program to mount\n");
+      return ENXIO;
+    }
+  }
+  if (args.length == 0 || args.length > SIZE_MAX) return EINVAL;
+
+  struct bakefs_mount* bmp = kmem_zalloc(sizeof(*bmp), KM_SLEEP);
+  bakefs_rump_platform(&bmp->bm_platform);
+  bmp->bm_image = args.image;
+  bmp->bm_length = (size_t)args.length;
+  bmp->bm_mp = mp;
+  memset(&options, 0, sizeof(options));
+  options.cache_bytes = (size_t)args.cache_bytes;
+  options.decompressors = args.decompressors;
+  options.flags = args.flags;
+  int status =
+      bakefs_mount(bmp->bm_image, bmp->bm_length, &bmp->bm_platform, &options, &bmp->bm_fs);
+  if (status == BAKEFS_OK) status = bakefs_statfs(bmp->bm_fs, &bmp->bm_stat);
+  if (status != BAKEFS_OK) {
+    printf("bakefs: cannot mount the %s image at %p (%zu bytes): %s\n", from, bmp->bm_image,
+           bmp->bm_length, bakefs_strerror(status));
+    bakefs_free_mount(bmp);
+    return bakefs_rump_errno(status);
+  }
+
+  mp->mnt_data = bmp;
+  mp->mnt_stat.f_namemax = MIN(bmp->bm_stat.name_max, MAXNAMLEN);
+  mp->mnt_stat.f_iosize = bmp->bm_stat.block_size;
+  mp->mnt_flag |= MNT_LOCAL;
+  mp->mnt_iflag |= IMNT_MPSAFE;
+  mp->mnt_fs_bshift = ffs(bmp->bm_stat.block_size) - 1;
+  mp->mnt_dev_bshift = DEV_BSHIFT;
+  vfs_getnewfsid(mp);
+  char fromname[32];
+  snprintf(fromname, sizeof(fromname), "bakefs:%s", from);
+  error = set_statvfs_info(path, UIO_USERSPACE, fromname, UIO_SYSSPACE, mp->mnt_op->vfs_name, mp,
+                           curlwp);
+  if (error != 0) {
+    mp->mnt_data = NULL;
+    bakefs_free_mount(bmp);
+  }
+  return error;
+}
+
+static int bakefs_vfs_start(struct mount* mp, int flags) {
+  return 0;
+}
+
+static int bakefs_vfs_unmount(struct mount* mp, int mntflags) {
+  struct bakefs_mount* bmp = VFSTOBAKEFS(mp);
+  int flags = (mntflags & MNT_FORCE) != 0 ? FORCECLOSE : 0;
+  int error = vflush(mp, NULLVP, flags);
+  if (error != 0) return error;
+  mp->mnt_data = NULL;
+  if (bmp != NULL) bakefs_free_mount(bmp);
+  return 0;
+}
+
+static int bakefs_vfs_vget(struct mount* mp, ino_t ino, struct vnode** vpp) {
+  struct bakefs_mount* bmp = VFSTOBAKEFS(mp);
+  if (ino < 1 || ino > bmp->bm_stat.max_ino) return ENOENT;
+  bakefs_ino key = (bakefs_ino)ino;
+  int error = vcache_get(mp, &key, sizeof(key), vpp);
+  if (error != 0) return error;
+  error = vn_lock(*vpp, LK_EXCLUSIVE);
+  if (error != 0) {
+    vrele(*vpp);
+    *vpp = NULL;
+  }
+  return error;
+}
+
+static int bakefs_vfs_root(struct mount* mp, struct vnode** vpp) {
+  return bakefs_vfs_vget(mp, BAKEFS_ROOT_INO, vpp);
+}
+
+static int bakefs_vfs_statvfs(struct mount* mp, struct statvfs* sbp) {
+  const struct bakefs_fsstat* st = &VFSTOBAKEFS(mp)->bm_stat;
+  sbp->f_bsize = st->block_size;
+  sbp->f_frsize = st->block_size;
+  sbp->f_iosize = st->block_size;
+  sbp->f_blocks = howmany(st->image_size, st->block_size);
+  sbp->f_bfree = 0;
+  sbp->f_bavail = 0;
+  sbp->f_bresvd = 0;
+  sbp->f_files = st->inode_count;
+  sbp->f_ffree = 0;
+  sbp->f_favail = 0;
+  sbp->f_fresvd = 0;
+  sbp->f_namemax = MIN(st->name_max, MAXNAMLEN);
+  copy_statvfs_info(sbp, mp);
+  return 0;
+}
+
+static int bakefs_vfs_sync(struct mount* mp, int waitfor, kauth_cred_t cred) {
+  return 0;
+}
+
+/* Builds a vnode for inode *key: attributes are read once here, they never change. */
+static int bakefs_vfs_loadvnode(struct mount* mp, struct vnode* vp, const void* key, size_t key_len,
+                                const void** new_key) {
+  struct bakefs_mount* bmp = VFSTOBAKEFS(mp);
+  bakefs_ino ino;
+  KASSERT(key_len == sizeof(ino));
+  memcpy(&ino, key, sizeof(ino));
+
+  struct bakefs_node* node = kmem_zalloc(sizeof(*node), KM_SLEEP);
+  int status = bakefs_getattr(bmp->bm_fs, ino, &node->bn_attr);
+  if (status != BAKEFS_OK) {
+    kmem_free(node, sizeof(*node));
+    return bakefs_rump_errno(status);
+  }
+  enum vtype type = bakefs_rump_vtype(node->bn_attr.mode);
+  if (type == VBAD) {
+    kmem_free(node, sizeof(*node));
+    return EIO;
+  }
+  node->bn_ino = ino;
+  node->bn_vp = vp;
+
+  vp->v_tag = VT_NON;
+  vp->v_type = type;
+  vp->v_data = node;
+  switch (type) {
+    case VCHR:
+    case VBLK:
+      vp->v_op = bakefs_specop_p;
+      spec_node_init(vp, makedev(node->bn_attr.rdev_major, node->bn_attr.rdev_minor));
+      break;
+    case VFIFO:
+      vp->v_op = bakefs_fifoop_p;
+      break;
+    default:
+      vp->v_op = bakefs_vnodeop_p;
+      break;
+  }
+  if (ino == BAKEFS_ROOT_INO) vp->v_vflag |= VV_ROOT;
+  uvm_vnp_setsize(vp, type == VREG || type == VLNK ? node->bn_attr.size : 0);
+  *new_key = &node->bn_ino;
+  return 0;
+}
+
+static int bakefs_vfs_fhtovp(struct mount* mp, struct fid* fhp, struct vnode** vpp) {
+  return EOPNOTSUPP;
+}
+
+static int bakefs_vfs_vptofh(struct vnode* vp, struct fid* fhp, size_t* fh_size) {
+  return EOPNOTSUPP;
+}
+
+static void bakefs_vfs_init(void) {}
+
+static void bakefs_vfs_done(void) {}
+
+static int bakefs_vfs_mountroot(void) {
+  return EOPNOTSUPP;
+}
+
+static int bakefs_vfs_fsync(struct vnode* vp, int flags) {
+  return 0;
+}
+
+struct vfsops bakefs_vfsops = {
+    .vfs_name = BAKEFS_VFSNAME,
+    .vfs_min_mount_data = sizeof(struct bakefs_rump_args),
+    .vfs_mount = bakefs_vfs_mount,
+    .vfs_start = bakefs_vfs_start,
+    .vfs_unmount = bakefs_vfs_unmount,
+    .vfs_root = bakefs_vfs_root,
+    .vfs_quotactl = (void*)eopnotsupp,
+    .vfs_statvfs = bakefs_vfs_statvfs,
+    .vfs_sync = bakefs_vfs_sync,
+    .vfs_vget = bakefs_vfs_vget,
+    .vfs_loadvnode = bakefs_vfs_loadvnode,
+    .vfs_fhtovp = bakefs_vfs_fhtovp,
+    .vfs_vptofh = bakefs_vfs_vptofh,
+    .vfs_init = bakefs_vfs_init,
+    .vfs_done = bakefs_vfs_done,
+    .vfs_mountroot = bakefs_vfs_mountroot,
+    .vfs_snapshot = (void*)eopnotsupp,
+    .vfs_extattrctl = vfs_stdextattrctl,
+    .vfs_suspendctl = (void*)eopnotsupp,
+    .vfs_renamelock_enter = genfs_renamelock_enter,
+    .vfs_renamelock_exit = genfs_renamelock_exit,
+    .vfs_fsync = bakefs_vfs_fsync,
+    .vfs_opv_descs = bakefs_vnodeopv_descs,
+};
+
+static int bakefs_modcmd(modcmd_t cmd, void* arg) {
+  switch (cmd) {
+    case MODULE_CMD_INIT:
+      return vfs_attach(&bakefs_vfsops);
+    case MODULE_CMD_FINI:
+      return vfs_detach(&bakefs_vfsops);
+    default:
+      return ENOTTY;
+  }
+}
