@@ -1,11 +1,16 @@
-/* Mapping bakefs_status codes to the host's errno values, for platform glue.
+/* Mapping bakefs_status codes to the host's errno values, for platform glue (user space and
+ * BSD kernels alike).
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef BAKEFS_ERRNO_H
 #define BAKEFS_ERRNO_H
 
 #include <bakefs/bakefs.h>
+#ifdef _KERNEL
+#include <sys/errno.h> /* a BSD kernel (the rump component): its own errno values */
+#else
 #include <errno.h>
+#endif
 
 /* Damage (corrupt structure or bad checksum) is EIO: the bytes cannot be trusted. */
 static inline int bakefs_to_errno(int status) {
@@ -32,7 +37,7 @@ static inline int bakefs_to_errno(int status) {
       return ENODATA;
 #endif
     case BAKEFS_ENOTSUP:
-      return ENOTSUP;
+      return EOPNOTSUPP; /* == ENOTSUP on Linux; the one VFS callers expect on NetBSD */
     case BAKEFS_ENOTLNK:
       return EINVAL;
     case BAKEFS_ECORRUPT:

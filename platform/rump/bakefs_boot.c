@@ -187,7 +187,6 @@ static void bakefs_boot_dev(struct vnode* old_dev) {
 static void bakefs_boot_tmpfs(bakefs_fs* fs) {
   struct bakefs_attr attr;
   bool covered_tmp = false;
-#ifdef BAKEFS_BOOT_TMPFS
   char path[MAXPATHLEN];
   for (uint32_t i = 0;; ++i) {
     const void* data;
@@ -210,7 +209,6 @@ static void bakefs_boot_tmpfs(bakefs_fs* fs) {
     if (error != 0) printf("bakefs: cannot mount a tmpfs on %s (error %d)\n", path, error);
     if (strcmp(path, "/tmp") == 0) covered_tmp = true;
   }
-#endif
   if (!covered_tmp && bakefs_boot_resolve(fs, "/tmp", 4, &attr) == BAKEFS_OK &&
       bakefs_rump_vtype(attr.mode) == VDIR) {
     int error = bakefs_boot_cover("/tmp", &attr);
@@ -219,7 +217,6 @@ static void bakefs_boot_tmpfs(bakefs_fs* fs) {
 }
 
 static void bakefs_boot_keep_config(bakefs_fs* fs) {
-#ifdef BAKEFS_BOOT_CONFIG
   const void* data;
   size_t length;
   int status = bakefs_boot_record(fs, BAKEFS_BOOT_CONFIG, 0, &data, &length);
@@ -230,9 +227,6 @@ static void bakefs_boot_keep_config(bakefs_fs* fs) {
   } else if (status != BAKEFS_ENOENT) {
     printf("bakefs: configuration boot record: %s\n", bakefs_strerror(status));
   }
-#else
-  (void)fs;
-#endif
 }
 
 static void bakefs_boot_root(void) {

@@ -10,6 +10,7 @@
 #include <sys/vnode.h>
 
 #include <bakefs/bakefs.h>
+#include <bakefs/errno.h> /* bakefs_to_errno: damage is EIO */
 
 #define BAKEFS_VFSNAME "bakefs"
 
@@ -39,9 +40,6 @@ extern int (**bakefs_vnodeop_p)(void*);
 extern int (**bakefs_specop_p)(void*);
 extern int (**bakefs_fifoop_p)(void*);
 extern const struct vnodeopv_desc* const bakefs_vnodeopv_descs[];
-
-/* A bakefs status as an errno value: damage (ECORRUPT, ECHECKSUM) is EIO. */
-int bakefs_rump_errno(int status);
 
 /* The platform the core gets: kmem(9), mutex(9), printf/log(9). */
 void bakefs_rump_platform(struct bakefs_platform* platform);

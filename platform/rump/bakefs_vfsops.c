@@ -103,36 +103,6 @@ void bakefs_rump_platform(struct bakefs_platform* platform) {
   platform->log = bakefs_platform_log;
 }
 
-/* bakefs/errno.h includes the host's <errno.h>; the kernel has its own, so map here. */
-int bakefs_rump_errno(int status) {
-  switch (status) {
-    case BAKEFS_OK:
-      return 0;
-    case BAKEFS_ENOENT:
-      return ENOENT;
-    case BAKEFS_ENOTDIR:
-      return ENOTDIR;
-    case BAKEFS_EISDIR:
-      return EISDIR;
-    case BAKEFS_EINVAL:
-      return EINVAL;
-    case BAKEFS_ENOMEM:
-      return ENOMEM;
-    case BAKEFS_ERANGE:
-      return ERANGE;
-    case BAKEFS_ENODATA:
-      return ENOATTR;
-    case BAKEFS_ENOTSUP:
-      return EOPNOTSUPP;
-    case BAKEFS_ENOTLNK:
-      return EINVAL;
-    case BAKEFS_ECORRUPT:
-    case BAKEFS_ECHECKSUM:
-    default:
-      return EIO;
-  }
-}
-
 const void* bakefs_rump_embedded(size_t* length) {
   const unsigned char* start = __start_bakefs_image;
   const unsigned char* stop = __stop_bakefs_image;
@@ -233,7 +203,7 @@ static int bakefs_vfs_mount(struct mount* mp, const char* path, void* data, size
     printf("bakefs: cannot mount the %s image at %p (%zu bytes): %s\n", from, bmp->bm_image,
            bmp->bm_length, bakefs_strerror(status));
     bakefs_free_mount(bmp);
-    return bakefs_rump_errno(status);
+    return bakefs_to_errno(status);
   }
 
   mp->mnt_data = bmp;
@@ -321,7 +291,7 @@ static int bakefs_vfs_loadvnode(struct mount* mp, struct vnode* vp, const void* 
   int status = bakefs_getattr(bmp->bm_fs, ino, &node->bn_attr);
   if (status != BAKEFS_OK) {
     kmem_free(node, sizeof(*node));
-    return bakefs_rump_errno(status);
+    return bakefs_to_errno(status);
   }
   enum vtype type = bakefs_rump_vtype(node->bn_attr.mode);
   if (type == VBAD) {

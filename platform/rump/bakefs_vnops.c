@@ -79,7 +79,7 @@ static int bakefs_vop_lookup(void* v) {
     cache_enter(dvp, NULLVP, cnp->cn_nameptr, cnp->cn_namelen, cnp->cn_flags);
     return ENOENT;
   }
-  if (status != BAKEFS_OK) return bakefs_rump_errno(status);
+  if (status != BAKEFS_OK) return bakefs_to_errno(status);
   if (last && (op == DELETE || op == RENAME)) return EROFS;
 
   if (ino == VTOBN(dvp)->bn_ino) {
@@ -221,14 +221,14 @@ static int bakefs_vop_read(void* v) {
       size_t done = 0;
       status = bakefs_read(fs, ino, offset, bounce, MIN(want, bounce_size), &done);
       if (status != BAKEFS_OK) {
-        error = bakefs_rump_errno(status);
+        error = bakefs_to_errno(status);
       } else if (done == 0) {
         break;
       } else {
         error = uiomove(bounce, done, uio);
       }
     } else {
-      error = bakefs_rump_errno(status);
+      error = bakefs_to_errno(status);
     }
     if (error != 0) break;
   }
@@ -246,7 +246,7 @@ static int bakefs_vop_readlink(void* v) {
   if (size > MAXPATHLEN) return EIO;
   char* buf = kmem_alloc(MAX(size, 1), KM_SLEEP);
   int status = bakefs_readlink(VTOBFS(vp), VTOBN(vp)->bn_ino, buf, size, &length);
-  int error = bakefs_rump_errno(status);
+  int error = bakefs_to_errno(status);
   if (error == 0) error = uiomove(buf, MIN(length, size), ap->a_uio);
   kmem_free(buf, MAX(size, 1));
   return error;
@@ -312,7 +312,7 @@ static int bakefs_vop_readdir(void* v) {
 
   int status = bakefs_readdir(VTOBFS(vp), VTOBN(vp)->bn_ino, (uint64_t)uio->uio_offset,
                               bakefs_readdir_emit, &c);
-  error = c.error != 0 ? c.error : bakefs_rump_errno(status);
+  error = c.error != 0 ? c.error : bakefs_to_errno(status);
   if (error == 0 && c.used == 0 && c.stopped) error = EINVAL; /* no room for one entry */
   if (error == 0 && c.used > 0) {
     error = uiomove(c.buf, c.used, uio);
@@ -354,13 +354,13 @@ static int bakefs_xattr_fetch(struct vnode* vp, const char* full, void** value, 
   const bakefs_ino ino = VTOBN(vp)->bn_ino;
   size_t needed = 0;
   int status = bakefs_getxattr(fs, ino, full, NULL, 0, &needed);
-  if (status != BAKEFS_OK && status != BAKEFS_ERANGE) return bakefs_rump_errno(status);
+  if (status != BAKEFS_OK && status != BAKEFS_ERANGE) return bakefs_to_errno(status);
   void* buf = kmem_alloc(MAX(needed, 1), KM_SLEEP);
   size_t got = 0;
   status = bakefs_getxattr(fs, ino, full, buf, needed, &got);
   if (status != BAKEFS_OK || got != needed) {
     kmem_free(buf, MAX(needed, 1));
-    return status != BAKEFS_OK ? bakefs_rump_errno(status) : EIO;
+    return status != BAKEFS_OK ? bakefs_to_errno(status) : EIO;
   }
   *value = buf;
   *length = needed;
@@ -408,11 +408,11 @@ static int bakefs_vop_listextattr(void* v) {
   int error = bakefs_xattr_check(vp, ns, ap->a_cred, VREAD);
   if (error != 0) return error;
   int status = bakefs_listxattr(fs, ino, NULL, 0, &needed);
-  if (status != BAKEFS_OK && status != BAKEFS_ERANGE) return bakefs_rump_errno(status);
+  if (status != BAKEFS_OK && status != BAKEFS_ERANGE) return bakefs_to_errno(status);
   char* names = kmem_alloc(MAX(needed, 1), KM_SLEEP);
   status = bakefs_listxattr(fs, ino, names, needed, &got);
   if (status != BAKEFS_OK || got != needed) {
-    error = status != BAKEFS_OK ? bakefs_rump_errno(status) : EIO;
+    error = status != BAKEFS_OK ? bakefs_to_errno(status) : EIO;
     goto out;
   }
   /* Length-prefixed lists (extattr_list_file) carry the names of the namespace (x for
