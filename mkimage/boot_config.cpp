@@ -112,4 +112,16 @@ std::vector<std::string> add_tmpfs_directories(Tree& tree, const std::vector<std
   return warnings;
 }
 
+std::vector<std::string> boot_root_warnings(const Tree& tree) {
+  std::vector<std::string> warnings;
+  if (tree.root != nullptr && tree.root->children.count("etc") != 0) {
+    warnings.push_back(
+        "the image has its own /etc: mounted at / at boot, it hides the rump kernel's /etc "
+        "entirely. rumprun then needs its base /etc left out (rumprun-bake -m \"remove "
+        "-lrumprunfs_base\"), else it stops with 'platefs: open'; --stub-etc fills in what "
+        "libc needs (docs/RUMPRUN.md)");
+  }
+  return warnings;
+}
+
 }  // namespace bakefs::build

@@ -24,6 +24,11 @@ std::vector<std::string> tmpfs_paths(const std::vector<std::string>& lists);
 // Returns warnings: a non-empty directory's entries are hidden once the tmpfs covers it.
 std::vector<std::string> add_tmpfs_directories(Tree& tree, const std::vector<std::string>& paths);
 
+// For an image linked into a program and mounted at / at boot (--emit-object, --emit-asm):
+// what its top-level names will hide of the rump kernel's own root. /dev and /tmp are taken
+// care of at boot (platform/rump); /etc is the image's to provide.
+std::vector<std::string> boot_root_warnings(const Tree& tree);
+
 }  // namespace bakefs::build
 
 #endif  // BAKEFS_MKIMAGE_BOOT_CONFIG_H

@@ -277,6 +277,9 @@ int main(int argc, char** argv) {
         meter->update(files, bytes, total_files, total_bytes);
       };
     }
+    if (!emit_object.empty() || !emit_asm.empty()) {
+      for (const auto& warning : bakefs::build::boot_root_warnings(tree)) warn(warning);
+    }
     bakefs::build::Stats stats = bakefs::build::write_image(tree, options, output);
     if (meter) meter->finish();
     if (!emit_object.empty()) {

@@ -154,6 +154,23 @@ TEST(BootRecords, TheToolShowsThem) {
   EXPECT_NE(r.output.find("no launch configuration"), std::string::npos) << r.output;
 }
 
+TEST(BootRecords, AnImageForBootWithItsOwnEtcIsWarnedAbout) {
+  TempDir dir;
+  make_source(dir / "src");
+  std::string base = std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + (dir / "img");
+  auto r = run(base + " --emit-object " + (dir / "img.o"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.find("/etc"), std::string::npos) << r.output;
+  make_dir(dir / "src/etc");
+  r = run(base + " --emit-object " + (dir / "img.o"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("warning: the image has its own /etc"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("remove -lrumprunfs_base"), std::string::npos) << r.output;
+  r = run(base);  // an image file only (FUSE, tools): no such warning
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+}
+
 // Forged records whose checksums hold (as an attacker could make them) are still refused.
 TEST(BootRecords, ForgedRecordsAreCorruptNotHandedOut) {
   TempDir dir;
