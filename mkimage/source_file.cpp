@@ -1,5 +1,5 @@
 // SourceFile: open beneath the source root without following symlinks, hole detection with
-// SEEK_DATA/SEEK_HOLE, and change detection.
+// SEEK_DATA/SEEK_HOLE, and change detection; or bytes held in memory.
 // SPDX-License-Identifier: BSD-2-Clause
 #include "source_file.h"
 
@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 namespace bakefs::build {
 namespace {
@@ -49,6 +50,11 @@ int open_beneath(int root_fd, const std::string& rel) {
 
 SourceFile::SourceFile(const Inode& n) : inode_(n) {
   const Content& c = n.content;
+  if (c.data != nullptr) {  // generated in memory: nothing to open or to check
+    name_ = c.host_path;
+    if (c.data->size() != n.size) throw Error(name_ + ": size differs from the source listing");
+    return;
+  }
   name_ = c.root_name != nullptr ? *c.root_name + "/" + c.host_path : c.host_path;
   fd_ = open_beneath(c.root_fd, c.host_path);
   if (fd_ < 0) throw_errno(name_, "cannot open", errno);
@@ -71,6 +77,13 @@ SourceFile::~SourceFile() {
 }
 
 void SourceFile::read(uint64_t offset, void* buf, size_t size) {
+  if (const auto& data = inode_.content.data; data != nullptr) {
+    if (offset > data->size() || size > data->size() - offset) {
+      throw Error(name_ + ": read beyond the end");
+    }
+    std::memcpy(buf, data->data() + offset, size);
+    return;
+  }
   auto* p = static_cast<uint8_t*>(buf);
   while (size > 0) {
     ssize_t n = pread(fd_, p, size, static_cast<off_t>(offset));
@@ -86,6 +99,7 @@ void SourceFile::read(uint64_t offset, void* buf, size_t size) {
 }
 
 bool SourceFile::is_hole(uint64_t offset, uint64_t size) {
+  if (fd_ < 0) return false;  // in memory: zero blocks are still found by reading them
   if (offset < hole_from_ || offset >= hole_to_) {
     // Find the next data at or after offset; what lies before it is a hole.
     off_t data = lseek(fd_, static_cast<off_t>(offset), SEEK_DATA);
@@ -100,6 +114,7 @@ bool SourceFile::is_hole(uint64_t offset, uint64_t size) {
 }
 
 void SourceFile::finish() {
+  if (fd_ < 0) return;  // in memory: cannot change
   struct stat st;
   if (fstat(fd_, &st) != 0) throw_errno(name_, "cannot stat", errno);
   const Content& c = inode_.content;

@@ -38,6 +38,9 @@ struct Content {
   int64_t mtime_sec = 0;
   uint32_t mtime_nsec = 0;
   bool checked = false;  // identity above is known
+  // Bytes held in memory (files mkimage generates, such as --stub-etc's); when set, they are
+  // the content and host_path only names the file in messages.
+  std::shared_ptr<const std::string> data;
 };
 
 struct Inode {
