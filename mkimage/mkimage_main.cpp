@@ -11,6 +11,7 @@
 #include "build.h"
 #include "embed_object.h"
 #include "size_option.h"
+#include "stub_etc.h"
 
 namespace {
 
@@ -78,6 +79,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--no-dictionary", no_dictionary, "compress every block on its own");
   app.add_flag("-v,--verbose", verbose, "print a summary");
+  bool stub_etc = false;
+  app.add_flag("--stub-etc", stub_etc,
+               "add a minimal NetBSD /etc (users and their databases, groups, hosts, services, "
+               "...) beneath the source's own files");
   std::string emit_object, emit_asm, target;
   app.add_option("--emit-object", emit_object,
                  "also write an ELF object holding the image, to link into a program "
@@ -125,6 +130,7 @@ int main(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
   try {
     bakefs::build::Tree tree = bakefs::build::scan_directory(source);
+    if (stub_etc) bakefs::build::apply_stub_etc(tree, {.mtime = options.build_time});
     bakefs::build::Stats stats = bakefs::build::write_image(tree, options, output);
     if (!emit_object.empty()) {
       auto elf = target.empty() ? bakefs::build::host_elf_target()
