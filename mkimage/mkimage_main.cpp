@@ -22,6 +22,7 @@
 #include "progress.h"
 #include "size_option.h"
 #include "spec.h"
+#include "stub_etc.h"
 #include "tree_ops.h"
 
 namespace {
@@ -140,6 +141,10 @@ int main(int argc, char** argv) {
                  "directories to cover with a tmpfs at boot, after / is mounted: "
                  "--tmpfs /tmp,/var/run (created in the image if missing)")
       ->allow_extra_args(false);
+  bool stub_etc = false;
+  app.add_flag("--stub-etc", stub_etc,
+               "add a minimal NetBSD /etc (users and their databases, groups, hosts, services, "
+               "...) beneath the source's own files");
   std::string emit_object, emit_asm, target;
   app.add_option("--emit-object", emit_object,
                  "also write an ELF object holding the image, to link into a program "
@@ -248,17 +253,28 @@ int main(int argc, char** argv) {
     }
     layers.scan.ignore_errors = ignore_errors;
     layers.scan.warn = warn;
-    // Lowest first: the sources in order (less what --exclude leaves out), the spec files,
-    // --remove, id maps and --all-root; then the directories the image needs at boot, and the
-    // time clamp last.
+    // Lowest first: --stub-etc, the sources in order (less what --exclude leaves out), the spec
+    // files, --remove, id maps and --all-root; then the directories the image needs at boot,
+    // and the time clamp last.
     bakefs::build::Tree tree = bakefs::build::empty_tree();
     for (const std::string& source : sources) bakefs::build::add_layer(tree, source, layers);
+    // --stub-etc lies beneath the sources: it adds only what their /etc lacks, dated like the
+    // newest of their files so that the image's time does not move.
+    bakefs::build::Tree stub;
+    bakefs::build::StubEtcOptions stub_options;
+    if (stub_etc) {
+      stub_options.mtime = options.build_time.value_or(bakefs::build::newest_mtime(*tree.root));
+      stub = bakefs::build::stub_etc_tree(stub_options);
+      bakefs::build::merge_stub_etc(tree, stub);
+    }
     bakefs::build::exclude_paths(tree, filter);
     for (const std::string& spec : specs) {
       bakefs::build::apply_spec(tree, bakefs::build::read_spec(spec));
     }
     for (const std::string& path : removes) bakefs::build::remove_path(tree, path);
     bakefs::build::apply_id_maps(tree, id_maps);
+    // The password databases follow the master.passwd the image ends up with.
+    if (stub_etc) bakefs::build::regenerate_password_files(tree, stub, stub_options);
     for (const auto& warning : bakefs::build::add_tmpfs_directories(tree, options.tmpfs)) {
       warn(warning);
     }

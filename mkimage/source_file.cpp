@@ -1,5 +1,6 @@
 // SourceFile: open beneath the source root without following symlinks (or a stretch of a
-// spill file), hole detection with SEEK_DATA/SEEK_HOLE, and change detection.
+// spill file, or bytes held in memory), hole detection with SEEK_DATA/SEEK_HOLE, and change
+// detection.
 // SPDX-License-Identifier: BSD-2-Clause
 #include "source_file.h"
 
@@ -11,6 +12,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 namespace bakefs::build {
 namespace {
@@ -49,6 +51,11 @@ int open_beneath(int root_fd, const std::string& rel) {
 
 SourceFile::SourceFile(const Inode& n) : inode_(n) {
   const Content& c = n.content;
+  if (c.data != nullptr) {  // generated in memory: nothing to open or to check
+    name_ = c.host_path;
+    if (c.data->size() != n.size) throw Error(name_ + ": size differs from the source listing");
+    return;
+  }
   name_ = c.root_name != nullptr ? *c.root_name + "/" + c.host_path : c.host_path;
   if (c.spill_fd >= 0) {
     // A stretch of a spill file the tree owns: nothing on the host can change it.
@@ -78,6 +85,13 @@ SourceFile::~SourceFile() {
 }
 
 void SourceFile::read(uint64_t offset, void* buf, size_t size) {
+  if (const auto& data = inode_.content.data; data != nullptr) {
+    if (offset > data->size() || size > data->size() - offset) {
+      throw Error(name_ + ": read beyond the end");
+    }
+    std::memcpy(buf, data->data() + offset, size);
+    return;
+  }
   auto* p = static_cast<uint8_t*>(buf);
   while (size > 0) {
     ssize_t n = pread(fd_, p, size, static_cast<off_t>(base_ + offset));
@@ -93,6 +107,7 @@ void SourceFile::read(uint64_t offset, void* buf, size_t size) {
 }
 
 bool SourceFile::is_hole(uint64_t offset, uint64_t size) {
+  if (fd_ < 0) return false;  // in memory: zero blocks are still found by reading them
   if (offset < hole_from_ || offset >= hole_to_) {
     // Find the next data at or after offset; what lies before it is a hole.
     off_t data = lseek(fd_, static_cast<off_t>(base_ + offset), SEEK_DATA);
@@ -107,7 +122,7 @@ bool SourceFile::is_hole(uint64_t offset, uint64_t size) {
 }
 
 void SourceFile::finish() {
-  if (inode_.content.spill_fd >= 0) return;
+  if (fd_ < 0 || inode_.content.spill_fd >= 0) return;  // in memory or spilled: cannot change
   struct stat st;
   if (fstat(fd_, &st) != 0) throw_errno(name_, "cannot stat", errno);
   const Content& c = inode_.content;

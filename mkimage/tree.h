@@ -44,6 +44,9 @@ struct Content {
   // temporary file): the content is [spill_offset, spill_offset + size) of spill_fd.
   int spill_fd = -1;
   uint64_t spill_offset = 0;
+  // Bytes held in memory (files mkimage generates, such as --stub-etc's); when set, they are
+  // the content and host_path only names the file in messages.
+  std::shared_ptr<const std::string> data;
 };
 
 struct Inode {
