@@ -222,6 +222,54 @@ TEST(Optimize, PresetsChooseBlockSizeAndLevelAndSaySo) {
   EXPECT_EQ(mkimage(dir / "src" + " -o " + dir / "img --optimize tiny").status, 2);
 }
 
+// The recipe of README.md, word for word, as an unprivileged user: the service's files owned by
+// the stub's "app", the configuration and tmpfs directories stored, the users in pwd.db.
+TEST(Recipe, TheServiceImageOfTheReadme) {
+  TempDir dir;
+  ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
+  // A copy, so that the unprivileged user can read it wherever the checkout lies.
+  const std::string example = dir / "service";
+  ASSERT_EQ(run_command("cp -R " + std::string(EXAMPLES_DIR) + "/service " + example +
+                        " && chmod -R a+rX " + example)
+                .status,
+            0);
+  std::string as_user;
+  if (is_root()) {
+    if (run_command("command -v setpriv").status != 0) GTEST_SKIP() << "no setpriv";
+    as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  }
+  auto r = run_command("cd " + example + " && " + as_user + MKIMAGE_PATH +
+                       " rootfs --stub-etc --spec ownership.mtree --config app.json"
+                       " --tmpfs /tmp,/var/run -o " +
+                       dir / "service.img --emit-object " + dir / "service-image.o");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("warning: the image has its own /etc"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir / "service-image.o"));
+  auto m = posix::MountedImage::open(dir / "service.img");
+  auto attr = [&](const std::string& path) {
+    bakefs_ino ino = 0;
+    bakefs_attr a{};
+    EXPECT_EQ(m.fs.resolve(path, ino), BAKEFS_OK) << path;
+    EXPECT_EQ(m.fs.getattr(ino, a), BAKEFS_OK) << path;
+    return a;
+  };
+  for (const char* path : {"/srv/www", "/srv/www/index.html", "/var/log/httpd.log"}) {
+    bakefs_attr a = attr(path);
+    EXPECT_EQ(a.uid, 1000u) << path;
+    EXPECT_EQ(a.gid, 1000u) << path;
+  }
+  EXPECT_EQ(attr("/srv/www/index.html").mode & 07777, 0640u);
+  EXPECT_EQ(attr("/etc/httpd.conf").gid, 1000u);
+  EXPECT_EQ(attr("/etc/spwd.db").mode & 07777, 0600u);
+  EXPECT_TRUE(S_ISDIR(attr("/var/run").mode));
+  std::string config;
+  ASSERT_EQ(m.fs.boot_record(BAKEFS_BOOT_CONFIG, 0, config), BAKEFS_OK);
+  EXPECT_NE(config.find("\"cmdline\": \"httpd -f /etc/httpd.conf\""), std::string::npos);
+  std::vector<std::string> tmpfs;
+  ASSERT_EQ(m.fs.boot_records(BAKEFS_BOOT_TMPFS, tmpfs), BAKEFS_OK);
+  EXPECT_EQ(tmpfs, (std::vector<std::string>{"/tmp", "/var/run"}));
+}
+
 TEST(Progress, TheLineShowsCountsRateAndTimeLeft) {
   EXPECT_EQ(build::ProgressMeter::line(1200, 300 << 20, 5000, 1200 << 20, 10.0),
             "1200/5000 files, 300.0/1200.0 MiB, 30.0 MiB/s, 0:30 left");
