@@ -19,6 +19,8 @@
  *    directory's owner and mode.
  * Boot records of type BAKEFS_BOOT_TMPFS name more directories to cover the same way, in
  * order; the BAKEFS_BOOT_CONFIG record is handed out by rump_bakefs_config().
+ * What a union at `/` breaks in this kernel (getcwd below the rump kernel's root, `..` from a
+ * descriptor of `/` read to its end, etfs keys): INTERNALS.md.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */

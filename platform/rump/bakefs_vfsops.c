@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/mutex.h>
 #include <sys/namei.h>
+#include <sys/proc.h>
 #include <sys/statvfs.h>
 #include <sys/syslog.h>
 #include <sys/systm.h>
@@ -22,6 +23,8 @@
 #include <miscfs/specfs/specdev.h>
 
 #include <bakefs/embed.h>
+
+#include <rump-sys/kern.h> /* RUMP_LOCALPROC_P */
 
 #include "bakefs_rump.h"
 #include "bakefs_rump_impl.h"
@@ -175,6 +178,9 @@ static int bakefs_vfs_mount(struct mount* mp, const char* path, void* data, size
     memcpy(&args, data, sizeof(args));
     if (args.version != BAKEFS_RUMP_ARGS_VERSION || args.reserved != 0) return EINVAL;
   }
+  /* The image is read in place: a pointer means something only in the kernel's own address
+   * space, which local clients share. A remote (sysproxy) client's pointer is in its process. */
+  if (args.image != NULL && !RUMP_LOCALPROC_P(curproc)) return EINVAL;
   if (args.image == NULL) {
     size_t length;
     args.image = bakefs_rump_embedded(&length);

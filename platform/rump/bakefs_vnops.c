@@ -182,6 +182,12 @@ static int bakefs_vop_pathconf(void* v) {
     case _PC_FILESIZEBITS:
       *ap->a_retval = 64;
       return 0;
+    case _PC_SYMLINK_MAX:
+      *ap->a_retval = MAXPATHLEN; /* longer targets read as EIO (bakefs_vop_readlink) */
+      return 0;
+    case _PC_2_SYMLINKS:
+      *ap->a_retval = 1;
+      return 0;
     default:
       return EINVAL;
   }

@@ -70,8 +70,12 @@ enum {
   NB_ENOENT = 2,
   NB_EEXIST = 17,
   NB_EROFS = 30,
+  NB_EINVAL = 22,
   NB_ENOATTR = 93,
   NB_EXTATTR_NAMESPACE_USER = 1,
+  NB_W_OK = 2,
+  NB_PC_SYMLINK_MAX = 12,
+  NB_PC_2_SYMLINKS = 13,
 };
 static uint32_t nb_major(uint64_t d) {
   return (uint32_t)((d & 0x000fff00) >> 8);
@@ -213,6 +217,9 @@ static void compare_xattrs(const char* rel, const char* host, const char* rp) {
     int gl = rump_sys_lgetxattr(rp, name, gv, sizeof(gv));
     CHECK(gl == wl && memcmp(wv, gv, (size_t)(wl > 0 ? wl : 0)) == 0,
           "%s: attribute %s: %d bytes, source %zd", rel, name, gl, wl);
+    /* No buffer: the size alone (VOP_GETEXTATTR with a NULL uio). */
+    gl = rump_sys_lgetxattr(rp, name, NULL, 0);
+    CHECK(gl == wl, "%s: attribute %s: size query says %d, source %zd", rel, name, gl, wl);
     if (strncmp(name, "user.", 5) == 0) {
       /* The BSD interface: namespace user, name without the prefix. */
       ssize_t bl =
@@ -373,6 +380,47 @@ static void check_read_only(void) {
   expect_errno(rump_sys_lstat(q, (void*)&st), NB_ENOENT, "missing path");
   rump_path(q, sizeof(q), "etc/motd/below-a-file");
   CHECK(rump_sys_lstat(q, (void*)&st) < 0, "a name below a file resolves");
+  /* A name the name cache knows to be missing is still EROFS to create, not ENOENT. */
+  rump_path(q, sizeof(q), "etc/looked-up-first");
+  expect_errno(rump_sys_lstat(q, (void*)&st), NB_ENOENT, "missing name, before create");
+  expect_errno(rump_sys_open(q, RUMP_O_WRONLY | RUMP_O_CREAT, 0644), NB_EROFS,
+               "create after a negative lookup");
+  expect_errno(rump_sys_mkdir(q, 0755), NB_EROFS, "mkdir after a negative lookup");
+
+  /* Device and FIFO nodes name things outside the image: writing them is not EROFS. */
+  rump_path(q, sizeof(q), "nodes/char");
+  if (rump_sys_lstat(q, (void*)&st) == 0) {
+    CHECK(rump_sys_access(q, NB_W_OK) == 0, "access(W_OK) of a device node: %s", strerror(errno));
+    int fd = rump_sys_open(q, RUMP_O_WRONLY);
+    CHECK(fd >= 0 || errno != NB_EROFS, "open a device node for writing: EROFS");
+    if (fd >= 0) rump_sys_close(fd);
+  }
+  rump_path(q, sizeof(q), "nodes/fifo");
+  if (rump_sys_lstat(q, (void*)&st) == 0) {
+    CHECK(rump_sys_access(q, NB_W_OK) == 0, "access(W_OK) of a FIFO: %s", strerror(errno));
+    int fd = rump_sys_open(q, RUMP_O_RDWR | RUMP_O_NONBLOCK);
+    CHECK(fd >= 0 || errno != NB_EROFS, "open a FIFO for writing: EROFS");
+    if (fd >= 0) rump_sys_close(fd);
+  }
+
+  /* pathconf, reads at a negative offset, a getdents buffer too small for one entry. */
+  rump_path(q, sizeof(q), "etc");
+  CHECK(rump_sys_pathconf(q, NB_PC_2_SYMLINKS) == 1, "pathconf(_PC_2_SYMLINKS): %s",
+        strerror(errno));
+  CHECK(rump_sys_pathconf(q, NB_PC_SYMLINK_MAX) >= 255, "pathconf(_PC_SYMLINK_MAX): %s",
+        strerror(errno));
+  int fd = rump_sys_open(p, RUMP_O_RDONLY);
+  if (fd >= 0) {
+    char byte;
+    expect_errno(rump_sys_pread(fd, &byte, 1, -1), NB_EINVAL, "pread at offset -1");
+    rump_sys_close(fd);
+  }
+  fd = rump_sys_open(q, RUMP_O_RDONLY | RUMP_O_DIRECTORY);
+  if (fd >= 0) {
+    char tiny[8];
+    expect_errno(rump_sys_getdents(fd, tiny, sizeof(tiny)), NB_EINVAL, "getdents into 8 bytes");
+    rump_sys_close(fd);
+  }
 }
 
 static void check_getcwd(void) {
@@ -415,8 +463,18 @@ static void check_rump_root(int image_has_dev, int image_has_tmp) {
     r = rump_sys_stat("/tmp", (void*)&st);
     CHECK(r == 0 && (st.st_mode & 07777) == 01777, "/tmp mode 0%o, want 01777", st.st_mode);
   }
-  /* A new name at `/` itself falls through to the rump kernel's root (mount points). */
+  /* A new name at `/` itself falls through to the rump kernel's root (mount points), also
+   * after a lookup of the missing name (a negative name-cache entry in the image's root). */
+  expect_errno(rump_sys_lstat("/made-at-runtime", (void*)&st), NB_ENOENT,
+               "/made-at-runtime before mkdir");
   CHECK(rump_sys_mkdir("/made-at-runtime", 0755) == 0, "mkdir /made-at-runtime: %s",
+        strerror(errno));
+  CHECK(rump_sys_lstat("/made-at-runtime", (void*)&st) == 0 && (st.st_mode & 0170000) == 0040000,
+        "/made-at-runtime after mkdir: %s", strerror(errno));
+  CHECK(rump_sys_rmdir("/made-at-runtime") == 0, "rmdir /made-at-runtime: %s", strerror(errno));
+  expect_errno(rump_sys_lstat("/made-at-runtime", (void*)&st), NB_ENOENT,
+               "/made-at-runtime after rmdir");
+  CHECK(rump_sys_mkdir("/made-at-runtime", 0755) == 0, "mkdir /made-at-runtime again: %s",
         strerror(errno));
 }
 
