@@ -164,6 +164,61 @@ TEST(TimeClamp, TreesMadeAtOtherTimesGiveTheSameImage) {
   EXPECT_TRUE(read_bytes(dir / "a.img") == read_bytes(dir / "b.img"));
 }
 
+// The same tree on another file system (tmpfs here, the temporary directory's otherwise) gives
+// the same image: nothing of the source file system (inode numbers, directory order, block
+// allocation, holes) reaches the bytes.
+TEST(TimeClamp, SameBytesFromAnotherFileSystem) {
+  if (access("/dev/shm", W_OK) != 0) GTEST_SKIP() << "no writable /dev/shm";
+  TempDir dir;
+  const std::string a = dir / "tree";
+  make_dir(a);
+  make_dir(a + "/sub");
+  for (int i = 0; i < 12; ++i) {
+    write_file(a + "/sub/f" + std::to_string(i),
+               text_bytes(700 * static_cast<size_t>(i), static_cast<uint64_t>(i)));
+  }
+  write_file(a + "/big", random_bytes(300000, 5));
+  ::symlink("sub/f1", (a + "/link").c_str());
+  const std::string b =
+      std::string("/dev/shm/") + std::filesystem::path(dir.path()).filename().string();
+  ASSERT_EQ(run_command("rm -rf " + b + " && cp -a " + a + " " + b).status, 0);
+  const std::string env = "SOURCE_DATE_EPOCH=1700000000";
+  ASSERT_EQ(mkimage(a + " -o " + dir / "a.img", env).status, 0);
+  ASSERT_EQ(mkimage(b + " -o " + dir / "b.img", env).status, 0);
+  run_command("rm -rf " + b);
+  EXPECT_TRUE(read_bytes(dir / "a.img") == read_bytes(dir / "b.img"));
+}
+
+// A file that changes between the scan and the read is an error naming it; no image is left.
+TEST(ChangedInput, AFileThatChangesAfterTheScanIsAnError) {
+  TempDir dir;
+  const std::string src = dir / "src";
+  make_dir(src);
+  write_file(src + "/stable", "stable\n");
+  write_file(src + "/moving", text_bytes(10000, 1));
+  for (const char* change : {"append", "rewrite", "replace"}) {
+    build::Tree tree = build::scan_directory(src);
+    const std::string path = src + "/moving";
+    if (std::string(change) == "append") {
+      write_file(path, text_bytes(10000, 1) + "more");
+    } else if (std::string(change) == "rewrite") {
+      write_file(path, text_bytes(10000, 2));  // same size, new mtime
+      set_mtime(path, 1, 0);
+    } else {
+      ASSERT_EQ(std::rename((src + "/stable").c_str(), path.c_str()), 0);  // another inode
+      write_file(src + "/stable", "stable\n");
+    }
+    try {
+      build::write_image(tree, build::Options{}, dir / "img");
+      ADD_FAILURE() << change << ": no error";
+    } catch (const build::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ": "), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir / "img")) << change;
+    write_file(path, text_bytes(10000, 1));
+  }
+}
+
 // The first block id of a file's data (its first piece), via bakefs_extents.
 uint32_t first_block(const FileSystem& fs, const std::string& path) {
   bakefs_ino ino = 0;
