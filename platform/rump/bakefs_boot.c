@@ -19,8 +19,10 @@
  *    directory's owner and mode.
  * Boot records of type BAKEFS_BOOT_TMPFS name more directories to cover the same way, in
  * order; the BAKEFS_BOOT_CONFIG record is handed out by rump_bakefs_config().
- * What a union at `/` breaks in this kernel (getcwd below the rump kernel's root, `..` from a
- * descriptor of `/` read to its end, etfs keys): INTERNALS.md.
+ * What a union at `/` breaks in this kernel: INTERNALS.md. The hook mitigates one of those,
+ * the crash of `..` from a descriptor of `/` read to its end (now ENOENT, see
+ * bakefs_boot_anchor_old_root). It cannot fix `.` from that descriptor (a KASSERT panic),
+ * getcwd below the rump kernel's root (ENOENT) or etfs keys (never found).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -218,6 +220,82 @@ static void bakefs_boot_tmpfs(bakefs_fs* fs) {
   }
 }
 
+/* A `..` lookup from the rump kernel's old root must not reach a NULL pointer.
+ *
+ * After the union mount the old root (rumpfs) is still VV_ROOT, but its mount covers nothing
+ * (mnt_vnodecovered is NULL) and it is no longer rootvnode. A descriptor of `/` read to its end
+ * has been moved onto it (vn_readdir), and lookup_once's `..` loop then steps from it to its
+ * mount's covered vnode, NULL. So give the rumpfs root mount a covered vnode on which that
+ * lookup fails cleanly: a directory made in the old root and removed again at once. It is not
+ * VV_ROOT, so the loop stops there and asks rumpfs for its `..`; a removed rumpfs directory
+ * has no parent and answers ENOENT. getcwd (vfs_getcwd.c) and vn_isunder climbing to the old
+ * root step to it the same way and fail with ENOENT there, as they did at NULL before, so
+ * they still stop (no cycle: pointing it at the image's root instead would make one, and
+ * vn_isunder for a chroot not above it would loop forever).
+ * The mount owns the one reference (dounmount releases it and clears v_mountedhere).
+ * A `.` lookup from that descriptor still panics (INTERNALS.md): no covered vnode changes it.
+ * old_root: referenced, unlocked. */
+static void bakefs_boot_anchor_old_root(struct vnode* old_root) {
+  static const char name[] = ".bakefs-dotdot-anchor";
+  struct mount* mp = old_root->v_mount;
+  struct vnode* anchor = NULL;
+  struct vattr va;
+  struct componentname cn = {
+      .cn_nameiop = CREATE,
+      .cn_flags = ISLASTCN,
+      .cn_cred = curlwp->l_cred,
+      .cn_nameptr = name,
+      .cn_namelen = sizeof(name) - 1,
+  };
+  int error;
+
+  if (mp->mnt_vnodecovered != NULL || (old_root->v_vflag & VV_ROOT) == 0 ||
+      mp->mnt_op->vfs_name == NULL || strcmp(mp->mnt_op->vfs_name, MOUNT_RUMPFS) != 0) {
+    printf(
+        "bakefs: the rump kernel's root is not a rumpfs root covering nothing; "
+        "`..` from it is left alone\n");
+    return;
+  }
+  vn_lock(old_root, LK_EXCLUSIVE | LK_RETRY);
+  error = VOP_LOOKUP(old_root, &anchor, &cn);
+  if (error == 0) {
+    vrele(anchor);
+    error = EEXIST;
+  } else if (error == EJUSTRETURN) {
+    vattr_null(&va);
+    va.va_type = VDIR;
+    va.va_mode = 0555;
+    error = VOP_MKDIR(old_root, &anchor, &cn, &va); /* anchor: referenced, unlocked */
+  }
+  if (error != 0) {
+    VOP_UNLOCK(old_root);
+    printf(
+        "bakefs: cannot make %s in the rump kernel's root (error %d); `..` from a "
+        "descriptor of / read to its end crashes this kernel\n",
+        name, error);
+    return;
+  }
+  /* VOP_RMDIR takes both locked and puts both (unlocks them, drops a reference of each):
+   * give it old_root's lock and a reference of each. */
+  cn.cn_nameiop = DELETE;
+  vref(old_root);
+  vref(anchor);
+  vn_lock(anchor, LK_EXCLUSIVE | LK_RETRY);
+  error = VOP_RMDIR(old_root, anchor, &cn);
+  if (error != 0) {
+    vrele(anchor);
+    printf(
+        "bakefs: cannot remove %s from the rump kernel's root (error %d); `..` from a "
+        "descriptor of / read to its end crashes this kernel\n",
+        name, error);
+    return;
+  }
+  vn_lock(anchor, LK_EXCLUSIVE | LK_RETRY);
+  anchor->v_mountedhere = mp;
+  VOP_UNLOCK(anchor);
+  mp->mnt_vnodecovered = anchor;
+}
+
 static void bakefs_boot_keep_config(bakefs_fs* fs) {
   const void* data;
   size_t length;
@@ -241,6 +319,8 @@ static void bakefs_boot_root(void) {
 
   struct vnode* old_dev = NULL;
   if (namei_simple_kernel("/dev", NSM_FOLLOW_NOEMULROOT, &old_dev) != 0) old_dev = NULL;
+  struct vnode* old_root = rootvnode; /* the mount below moves rootvnode to the image */
+  vref(old_root);
 
   int error = bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY | MNT_UNION, NULL, 0);
   if (error != 0) {
@@ -249,9 +329,12 @@ static void bakefs_boot_root(void) {
         "/ stays the rump kernel's own root ***\n",
         length, image, error);
     if (old_dev != NULL) vrele(old_dev);
+    vrele(old_root);
     return;
   }
   bakefs_boot_root_mounted = 1;
+  bakefs_boot_anchor_old_root(old_root);
+  vrele(old_root);
 
   struct vnode* root;
   error = namei_simple_kernel("/", NSM_NOFOLLOW_NOEMULROOT, &root);
