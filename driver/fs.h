@@ -17,7 +17,9 @@ namespace bakefs {
 namespace fmt = ::bakefs::format;
 static_assert(BAKEFS_HOLE == fmt::kHoleBlock);
 static_assert(BAKEFS_ROOT_INO == fmt::kRootIno);
-static_assert(BAKEFS_BOOT_CONFIG == fmt::kBootConfig && BAKEFS_BOOT_TMPFS == fmt::kBootTmpfs);
+static_assert(BAKEFS_BOOT_CONFIG == fmt::kBootConfig && BAKEFS_BOOT_TMPFS == fmt::kBootTmpfs &&
+              BAKEFS_BOOT_ROOT == fmt::kBootRoot &&
+              BAKEFS_BOOT_ROOT_NOUNION == fmt::kBootRootNoUnion);
 
 // An extent of the image, validated at mount to lie inside it.
 struct Range {

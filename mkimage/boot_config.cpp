@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 namespace bakefs::build {
 
@@ -112,16 +113,39 @@ std::vector<std::string> add_tmpfs_directories(Tree& tree, const std::vector<std
   return warnings;
 }
 
-std::vector<std::string> boot_root_warnings(const Tree& tree) {
+std::vector<std::string> boot_root_warnings(const Tree& tree, bool union_root) {
   std::vector<std::string> warnings;
-  if (tree.root != nullptr && tree.root->children.count("etc") != 0) {
+  const bool has_etc = tree.root != nullptr && tree.root->children.count("etc") != 0;
+  if (union_root && has_etc) {
     warnings.push_back(
         "the image has its own /etc: mounted at / at boot, it hides the rump kernel's /etc "
         "entirely. rumprun then needs its base /etc left out (rumprun-bake -m \"remove "
         "-lrumprunfs_base\"), else it stops with 'platefs: open'; --stub-etc fills in what "
         "libc needs (docs/RUMPRUN.md)");
   }
+  if (!union_root) {
+    warnings.push_back(
+        std::string("--root-mount plain: the image alone is / at boot, read-only. ") +
+        (has_etc ? "" : "It has no /etc, so libc finds no users or services (--stub-etc). ") +
+        "rumprun needs its base /etc left out (rumprun-bake -m \"remove -lrumprunfs_base\"), "
+        "and any mount point it makes at run time (blk, etfs) must be in the image");
+  }
   return warnings;
+}
+
+void add_root_mount_points(Tree& tree) {
+  for (auto [name, mode] : {std::pair{"dev", 0040755}, std::pair{"tmp", 0041777}}) {
+    auto& child = tree.root->children[name];
+    if (child == nullptr) {
+      child = std::make_shared<Inode>();
+      child->mode = static_cast<uint16_t>(mode);
+      child->mtime_sec = tree.root->mtime_sec;
+      child->mtime_nsec = tree.root->mtime_nsec;
+    } else if (!child->is_dir()) {
+      throw Error(std::string("--root-mount plain: /") + name +
+                  " is in the image and is not a directory");
+    }
+  }
 }
 
 }  // namespace bakefs::build

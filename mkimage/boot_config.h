@@ -25,9 +25,14 @@ std::vector<std::string> tmpfs_paths(const std::vector<std::string>& lists);
 std::vector<std::string> add_tmpfs_directories(Tree& tree, const std::vector<std::string>& paths);
 
 // For an image linked into a program and mounted at / at boot (--emit-object, --emit-asm):
-// what its top-level names will hide of the rump kernel's own root. /dev and /tmp are taken
-// care of at boot (platform/rump); /etc is the image's to provide.
-std::vector<std::string> boot_root_warnings(const Tree& tree);
+// what its top-level names will hide of the rump kernel's own root, or, mounted alone
+// (`union` false), what it lacks. /dev and /tmp are taken care of at boot (platform/rump);
+// /etc is the image's to provide.
+std::vector<std::string> boot_root_warnings(const Tree& tree, bool union_root);
+
+// --root-mount plain: the image alone is /, so it needs the mount points the boot code covers:
+// /dev (0755) and /tmp (1777) are created when missing, owned by root.
+void add_root_mount_points(Tree& tree);
 
 }  // namespace bakefs::build
 

@@ -84,6 +84,11 @@ std::string boot_records(const Options& options) {
   };
   if (!options.config.empty()) add(fmt::kBootConfig, options.config);
   for (const std::string& path : options.tmpfs) add(fmt::kBootTmpfs, path);
+  if (options.root_flags) {
+    fmt::le32 flags;
+    flags.store(*options.root_flags);
+    add(fmt::kBootRoot, std::string(reinterpret_cast<const char*>(&flags), sizeof(flags)));
+  }
   return records;
 }
 

@@ -31,6 +31,8 @@ struct Options {
   // with a tmpfs at boot (absolute, normalised; see normalise_tmpfs_path).
   std::string config;
   std::vector<std::string> tmpfs;
+  // Flags of a BOOT_ROOT record (format::kBootRoot*); none: no record, mount / as a union.
+  std::optional<uint32_t> root_flags;
   // Regular files whose data comes first, in this order (--sort: boot locality); the rest
   // follow in the default order. Inodes of the tree given to write_image.
   std::vector<const Inode*> data_first;

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <bakefs/format.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
@@ -130,6 +131,13 @@ int main(int argc, char** argv) {
   app.add_flag("--ignore-errors", ignore_errors,
                "leave out unreadable files and directories with a warning, instead of failing");
   app.add_flag("--no-progress", no_progress, "no progress line, even on a terminal");
+  std::string root_mount = "union";
+  app.add_option("--root-mount", root_mount,
+                 "how the rump component mounts the image as / at boot: union (over the rump "
+                 "kernel's own root, whose /dev, /tmp and /etc show where the image has no "
+                 "such name) or plain (the image alone; /dev and /tmp are added)")
+      ->check(CLI::IsMember({"union", "plain"}))
+      ->capture_default_str();
   std::string config_file;
   bool config_raw = false;
   std::vector<std::string> tmpfs_lists;
@@ -275,6 +283,10 @@ int main(int argc, char** argv) {
     bakefs::build::apply_id_maps(tree, id_maps);
     // The password databases follow the master.passwd the image ends up with.
     if (stub_etc) bakefs::build::regenerate_password_files(tree, stub, stub_options);
+    if (root_mount == "plain") {
+      options.root_flags = bakefs::format::kBootRootNoUnion;
+      bakefs::build::add_root_mount_points(tree);
+    }
     for (const auto& warning : bakefs::build::add_tmpfs_directories(tree, options.tmpfs)) {
       warn(warning);
     }
@@ -294,7 +306,9 @@ int main(int argc, char** argv) {
       };
     }
     if (!emit_object.empty() || !emit_asm.empty()) {
-      for (const auto& warning : bakefs::build::boot_root_warnings(tree)) warn(warning);
+      for (const auto& warning : bakefs::build::boot_root_warnings(tree, !options.root_flags)) {
+        warn(warning);
+      }
     }
     bakefs::build::Stats stats = bakefs::build::write_image(tree, options, output);
     if (meter) meter->finish();

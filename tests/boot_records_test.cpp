@@ -171,6 +171,41 @@ TEST(BootRecords, AnImageForBootWithItsOwnEtcIsWarnedAbout) {
   EXPECT_EQ(r.output, "");
 }
 
+TEST(BootRecords, APlainRootHasItsMountPointsAndSaysSo) {
+  TempDir dir;
+  make_source(dir / "src");
+  std::string base = std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + (dir / "img");
+  auto r = run(base + " --root-mount plain --emit-object " + (dir / "img.o"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("--root-mount plain: the image alone is /"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("It has no /etc"), std::string::npos) << r.output;
+  auto m = posix::MountedImage::open(dir / "img");
+  std::string flags;
+  ASSERT_EQ(m.fs.boot_record(BAKEFS_BOOT_ROOT, 0, flags), BAKEFS_OK);
+  ASSERT_EQ(flags.size(), 4u);
+  EXPECT_EQ(flags, std::string("\x01\0\0\0", 4));
+  for (auto [path, mode] : {std::pair{"/dev", 040755u}, std::pair{"/tmp", 041777u}}) {
+    bakefs_ino ino = 0;
+    bakefs_attr a;
+    ASSERT_EQ(m.fs.resolve(path, ino), BAKEFS_OK) << path;
+    ASSERT_EQ(m.fs.getattr(ino, a), BAKEFS_OK);
+    EXPECT_EQ(a.mode, mode) << path;
+  }
+  r = run(std::string(BAKEFS_PATH) + " info " + (dir / "img"));
+  EXPECT_NE(r.output.find("root_mount:          plain"), std::string::npos) << r.output;
+  // The default (union) stores no record; a file where a mount point must be is an error.
+  make_image(dir / "src", dir / "plain-default");
+  auto d = posix::MountedImage::open(dir / "plain-default");
+  EXPECT_EQ(d.fs.boot_record(BAKEFS_BOOT_ROOT, 0, flags), BAKEFS_ENOENT);
+  write_file(dir / "src/tmp", "x");
+  r = run(base + " --root-mount plain");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("/tmp is in the image and is not a directory"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(run(base + " --root-mount sideways").status, 2);
+}
+
 // Forged records whose checksums hold (as an attacker could make them) are still refused.
 TEST(BootRecords, ForgedRecordsAreCorruptNotHandedOut) {
   TempDir dir;
@@ -198,6 +233,21 @@ TEST(BootRecords, ForgedRecordsAreCorruptNotHandedOut) {
   bytes = good;
   patch_le(bytes, boot + offsetof(format::BootRecord, flags), 1, 2);
   EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_TMPFS), BAKEFS_ECORRUPT);
+  // A root record that is not 4 bytes.
+  {
+    TempDir d2;
+    make_source(d2 / "src");
+    build::Options options;
+    options.root_flags = 1;
+    options.tmpfs = {"/tmp"};
+    make_image(d2 / "src", d2 / "img", options);
+    std::vector<uint8_t> root = read_bytes(d2 / "img");
+    uint64_t at = 0;
+    std::memcpy(&at, root.data() + offsetof(format::Superblock, boot), 8);
+    // Records: "/tmp" (8 + 8 bytes), then the root record, whose length is at +4.
+    patch_le(root, at + 16 + offsetof(format::BootRecord, length), 3, 4);
+    EXPECT_EQ(boot_status(root, BAKEFS_BOOT_ROOT), BAKEFS_ECORRUPT);
+  }
   // An extent outside the metadata, or without the feature bit: mount refuses the image.
   bytes = good;
   patch_le(bytes, offsetof(format::Superblock, boot) + 8, good.size(), 8);

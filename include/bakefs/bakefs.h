@@ -155,13 +155,17 @@ typedef int (*bakefs_extent_fn)(void* ctx, const struct bakefs_extent* extent);
 int bakefs_extents(bakefs_fs* fs, bakefs_ino ino, bakefs_extent_fn emit, void* ctx);
 
 /* Boot records: what the image tells whoever boots from it, beyond its files (mkimage
- * --config, --tmpfs). *data points into the image (checksum checked) for *length bytes; the
- * bytes are not NUL-terminated. index counts records of that type from 0, in image order.
- * BAKEFS_ENOENT when there is no such record. */
+ * --config, --tmpfs, --root-mount). *data points into the image (checksum checked) for *length
+ * bytes; the bytes are not NUL-terminated. index counts records of that type from 0, in image
+ * order. BAKEFS_ENOENT when there is no such record. */
 #define BAKEFS_BOOT_CONFIG 1u /* the launch configuration (rumprun: its JSON); at most one */
 #define BAKEFS_BOOT_TMPFS                                           \
   2u /* absolute path of a directory to cover with a tmpfs at boot, \
         after / is mounted; checked to be "/" or "/a/b", no NUL */
+#define BAKEFS_BOOT_ROOT                                                \
+  3u /* how to mount the image as /: 4 bytes, a little-endian uint32 of \
+        BAKEFS_BOOT_ROOT_* flags (checked to be 4 bytes); at most one */
+#define BAKEFS_BOOT_ROOT_NOUNION 1u /* mount / without MNT_UNION: the image alone is the root */
 int bakefs_boot_record(bakefs_fs* fs, uint32_t type, uint32_t index, const void** data,
                        size_t* length);
 

@@ -158,7 +158,11 @@ inline constexpr uint16_t kBootConfig = 1; /* launch configuration: opaque bytes
                                               (rumprun: its JSON) */
 inline constexpr uint16_t kBootTmpfs = 2;  /* absolute path (no NUL, no trailing '/') of a
                                               directory to cover with a tmpfs at boot */
-inline constexpr uint32_t kMaxBootRecord = 1u << 20; /* payload bound, config included */
+inline constexpr uint16_t kBootRoot = 3;   /* how to mount the image as /: a le32 of
+                                              kBootRoot* flags; at most one */
+inline constexpr uint32_t kBootRootNoUnion = 1u << 0; /* not over the kernel's own root: the
+                                                         image alone is / */
+inline constexpr uint32_t kMaxBootRecord = 1u << 20;  /* payload bound, config included */
 
 /* ---- Inode table: 32-byte slots ---------------------------------------------------------- */
 

@@ -24,6 +24,10 @@
  * bakefs_boot_anchor_old_root). It cannot fix `.` from that descriptor (a KASSERT panic),
  * getcwd below the rump kernel's root (ENOENT) or etfs keys (never found).
  *
+ * An image made with `mkimage --root-mount plain` (a BAKEFS_BOOT_ROOT record) is mounted
+ * without MNT_UNION instead: the image alone is `/`, none of the above applies, and mkimage
+ * has put /dev and /tmp in it for the covers above; names at `/` cannot be made at run time.
+ *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <sys/param.h> /* first: every other kernel header needs it */
@@ -309,6 +313,31 @@ static void bakefs_boot_keep_config(bakefs_fs* fs) {
   }
 }
 
+/* Whether to mount the image over the rump kernel's root (MNT_UNION) or alone: its BOOT_ROOT
+ * record (mkimage --root-mount) decides, read through a short-lived mount of the core with the
+ * smallest cache. Union unless the record says otherwise, or the image cannot be read (then
+ * the real mount fails and says so). */
+static bool bakefs_boot_wants_union(const void* image, size_t length) {
+  struct bakefs_platform platform;
+  bakefs_rump_platform(&platform);
+  struct bakefs_mount_options options;
+  memset(&options, 0, sizeof(options));
+  options.cache_bytes = 1;
+  options.decompressors = 1;
+  options.verify_slots = 16;
+  bakefs_fs* fs;
+  if (bakefs_mount(image, length, &platform, &options, &fs) != BAKEFS_OK) return true;
+  const void* data;
+  size_t size;
+  bool want_union = true;
+  if (bakefs_boot_record(fs, BAKEFS_BOOT_ROOT, 0, &data, &size) == BAKEFS_OK && size == 4) {
+    const uint8_t* flags = data;
+    want_union = (flags[0] & BAKEFS_BOOT_ROOT_NOUNION) == 0;
+  }
+  bakefs_unmount(fs);
+  return want_union;
+}
+
 static void bakefs_boot_root(void) {
   size_t length;
   const void* image = bakefs_rump_embedded(&length);
@@ -322,7 +351,9 @@ static void bakefs_boot_root(void) {
   struct vnode* old_root = rootvnode; /* the mount below moves rootvnode to the image */
   vref(old_root);
 
-  int error = bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY | MNT_UNION, NULL, 0);
+  const bool want_union = bakefs_boot_wants_union(image, length);
+  int error =
+      bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY | (want_union ? MNT_UNION : 0), NULL, 0);
   if (error != 0) {
     printf(
         "bakefs: *** THE LINKED-IN IMAGE (%zu bytes at %p) DID NOT MOUNT AT / (error %d): "
@@ -333,7 +364,7 @@ static void bakefs_boot_root(void) {
     return;
   }
   bakefs_boot_root_mounted = 1;
-  bakefs_boot_anchor_old_root(old_root);
+  if (want_union) bakefs_boot_anchor_old_root(old_root);
   vrele(old_root);
 
   struct vnode* root;
@@ -345,7 +376,8 @@ static void bakefs_boot_root(void) {
     return;
   }
   bakefs_fs* fs = VFSTOBAKEFS(root->v_mount)->bm_fs;
-  printf("bakefs: mounted the linked-in image (%zu bytes) at / (read-only, union)\n", length);
+  printf("bakefs: mounted the linked-in image (%zu bytes) at / (read-only%s)\n", length,
+         want_union ? ", union" : ", alone");
 
   struct bakefs_attr attr;
   if (bakefs_boot_resolve(fs, "/dev", 4, &attr) == BAKEFS_OK &&

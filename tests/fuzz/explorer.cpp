@@ -217,7 +217,7 @@ void Explorer::sweep_inodes() {
 void Explorer::exercise_boot_records() {
   // Every record of each type (and of a type no image has): pointers into the image, tmpfs
   // paths as the format promises them, and the same answer when asked twice.
-  for (uint32_t type : {BAKEFS_BOOT_CONFIG, BAKEFS_BOOT_TMPFS, 9u}) {
+  for (uint32_t type : {BAKEFS_BOOT_CONFIG, BAKEFS_BOOT_TMPFS, BAKEFS_BOOT_ROOT, 9u}) {
     for (uint32_t index = 0; index < 64 && more(); ++index) {
       const void* data = nullptr;
       size_t length = 0;
@@ -239,7 +239,10 @@ void Explorer::exercise_boot_records() {
                     (length == 1 || p[length - 1] != '/'),
                 "boot-record-tmpfs-path");
       }
-      if (type == BAKEFS_BOOT_CONFIG && index > 0) anomaly("boot-record-two-configs");
+      if (type == BAKEFS_BOOT_ROOT) require(length == 4, "boot-record-root-length");
+      if ((type == BAKEFS_BOOT_CONFIG || type == BAKEFS_BOOT_ROOT) && index > 0) {
+        anomaly("boot-record-two-of-a-single-type");
+      }
       const void* again = nullptr;
       size_t again_length = 0;
       require(bakefs_boot_record(fs_, type, index, &again, &again_length) == BAKEFS_OK &&

@@ -87,6 +87,7 @@ static uint32_t nb_minor(uint64_t d) {
 static int failures, checks;
 static const char* source_root;
 static const char* mount_prefix; /* "" for the root, "/mnt" for the memory mount */
+static int plain_root;           /* the image alone at `/` (mkimage --root-mount plain) */
 
 static void fail(const char* format, ...) {
   va_list ap;
@@ -463,6 +464,12 @@ static void check_rump_root(int image_has_dev, int image_has_tmp) {
     r = rump_sys_stat("/tmp", (void*)&st);
     CHECK(r == 0 && (st.st_mode & 07777) == 01777, "/tmp mode 0%o, want 01777", st.st_mode);
   }
+  if (plain_root) {
+    /* The image alone is `/`: no new names there. */
+    expect_errno(rump_sys_mkdir("/made-at-runtime", 0755), NB_EROFS,
+                 "mkdir /made-at-runtime with the image alone at /");
+    return;
+  }
   /* A new name at `/` itself falls through to the rump kernel's root (mount points), also
    * after a lookup of the missing name (a negative name-cache entry in the image's root). */
   expect_errno(rump_sys_lstat("/made-at-runtime", (void*)&st), NB_ENOENT,
@@ -571,6 +578,39 @@ static void check_union_dotdot(int image_has_dev) {
   } else {
     fail("chdir /made-at-runtime: %s", strerror(errno));
   }
+  rump_sys_chdir("/");
+}
+
+/* The image alone at `/` (mkimage --root-mount plain): a descriptor of `/` read to its end
+ * stays on the image, `.` and `..` from it are `/`, and getcwd works in the covered /dev and
+ * /tmp. */
+static void check_plain_root(void) {
+  struct nb_stat root, st;
+  CHECK(rump_sys_stat("/", (void*)&root) == 0, "stat /: %s", strerror(errno));
+  int fd = rump_sys_open("/", RUMP_O_RDONLY | RUMP_O_DIRECTORY);
+  CHECK(fd >= 0, "open /: %s", strerror(errno));
+  if (fd >= 0) {
+    char buf[4096];
+    int n;
+    while ((n = rump_sys_getdents(fd, buf, sizeof(buf))) > 0) {
+    }
+    CHECK(n == 0, "getdents of / to its end: %s", strerror(errno));
+    const char* names[] = {".", "..", "etc"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i) {
+      int child = rump_sys_openat(fd, names[i], RUMP_O_RDONLY);
+      CHECK(child >= 0 && rump_sys_fstat(child, (void*)&st) == 0,
+            "openat(/ read to its end, \"%s\"): %s", names[i], strerror(errno));
+      if (i < 2) CHECK(same_file(&st, &root), "\"%s\" of / read to its end is not /", names[i]);
+      if (child >= 0) rump_sys_close(child);
+    }
+    rump_sys_close(fd);
+  }
+  CHECK(rump_sys_chdir("/dev") == 0, "chdir /dev: %s", strerror(errno));
+  expect_cwd("/dev", "in /dev");
+  CHECK(rump_sys_chdir("../..") == 0, "chdir /dev/../..: %s", strerror(errno));
+  CHECK(rump_sys_stat(".", (void*)&st) == 0 && same_file(&st, &root), "/dev/../.. is not /");
+  CHECK(rump_sys_chdir("/tmp") == 0, "chdir /tmp: %s", strerror(errno));
+  expect_cwd("/tmp", "in /tmp");
   rump_sys_chdir("/");
 }
 
@@ -698,6 +738,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   source_root = argv[1];
+  /* BAKEFS_TEST_PLAIN_ROOT=1: the image was made with --root-mount plain. */
+  plain_root = getenv("BAKEFS_TEST_PLAIN_ROOT") != NULL;
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
   if (rump_init() != 0) {
@@ -743,7 +785,11 @@ int main(int argc, char** argv) {
     snprintf(dev, sizeof(dev), "%s/dev", source_root);
     snprintf(tmp, sizeof(tmp), "%s/tmp", source_root);
     check_rump_root(lstat(dev, &hs) == 0, lstat(tmp, &hs) == 0);
-    check_union_dotdot(lstat(dev, &hs) == 0);
+    if (plain_root) {
+      check_plain_root();
+    } else {
+      check_union_dotdot(lstat(dev, &hs) == 0);
+    }
     check_boot_records();
   } else {
     CHECK(rump_sys_unmount("/mnt", 0) == 0, "unmount /mnt: %s", strerror(errno));
