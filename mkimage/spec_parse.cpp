@@ -305,6 +305,9 @@ class Parser {
       parts = cwd_;
       parts.push_back(*name);
     }
+    if (parts.size() > kMaxTreeDepth) {
+      fail("nested more than " + std::to_string(kMaxTreeDepth) + " directories deep");
+    }
     for (const std::string& part : parts) {
       if (part.find('\0') != std::string::npos) fail("a NUL byte in the name '" + words[0] + "'");
       e.path += (e.path.empty() ? "" : "/") + part;

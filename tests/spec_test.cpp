@@ -263,6 +263,9 @@ TEST(SpecParse, ErrorsNameTheFileAndLine) {
   EXPECT_NE(parse_error("a remove mode=0644\n").find("'remove' takes no other keyword"),
             std::string::npos);
   EXPECT_NE(parse_error("a\\000b type=file\n").find("NUL"), std::string::npos);
+  std::string deep;  // one level below the deepest a tree may be, a directory per line
+  for (size_t i = 0; i <= build::kMaxTreeDepth; ++i) deep += "a type=dir\n";
+  EXPECT_EQ(parse_error(deep), "spec.mtree:2049: nested more than 2048 directories deep");
 }
 
 TEST(SpecParse, ReadSpecTakesContentsRelativeToItsDirectory) {

@@ -378,6 +378,34 @@ TEST(TarSource, UnsafeAndInconsistentMembersAreErrors) {
   }
 }
 
+// "a/a/.../a/f", `levels` names in all.
+std::string nested_name(size_t levels) {
+  std::string name;
+  for (size_t i = 1; i < levels; ++i) name += "a/";
+  return name + "f";
+}
+
+TEST(TarSource, NestingIsBoundedAndLongNamesAreCutInMessages) {
+  TempDir dir;
+  // As deep as a tree may be: read, written and read back.
+  write_tar(dir / "deepest.tar", {tar_file(nested_name(build::kMaxTreeDepth), "x")});
+  make_layered_image({dir / "deepest.tar"}, dir / "img");
+  auto m = posix::MountedImage::open(dir / "img");
+  EXPECT_EQ(content_of(m.fs, nested_name(build::kMaxTreeDepth)), "x");
+  // One level more: a member name of a few kilobytes must not make a tree that every later
+  // walk recurses through (the stack) and that stores a path per level (memory).
+  write_tar(dir / "deeper.tar", {tar_file(nested_name(build::kMaxTreeDepth + 1), "x")});
+  std::string e = error_of({dir / "deeper.tar"}, dir / "img2");
+  EXPECT_NE(e.find(dir / "deeper.tar: a/a/a/"), std::string::npos) << e;
+  EXPECT_NE(e.find("...: nested more than 2048 directories deep"), std::string::npos) << e;
+  EXPECT_LT(e.size(), 400u) << "the member's name is cut short";
+  // The same through a hard link's target.
+  write_tar(dir / "link.tar",
+            {tar_file("f", "x"), tar_hardlink("l", nested_name(build::kMaxTreeDepth + 1))});
+  e = error_of({dir / "link.tar"}, dir / "img3");
+  EXPECT_NE(e.find("l: nested more than 2048 directories deep"), std::string::npos) << e;
+}
+
 TEST(TarSource, ASpillFileThatCannotBeMadeIsAClearError) {
   TempDir dir;
   write_tar(dir / "a.tar", {tar_file("f", "bytes")});
