@@ -81,22 +81,28 @@ void strip_whiteouts(Inode& dir) {
   }
 }
 
-void merge_dir(Inode& lower, Inode& upper, const std::string& path, bool whiteouts) {
+// `path` is lower's path from the root ("" for the root), extended for each child in turn:
+// one buffer for the whole walk.
+void merge_dir(Inode& lower, Inode& upper, std::string& path, bool whiteouts) {
   if (whiteouts) apply_whiteouts(&lower, upper);
   if (!upper.implicit) {
     take_attributes(lower, upper);
     lower.layer = upper.layer;
   }
+  const size_t dir_length = path.size();
   for (auto& [name, child] : upper.children) {
     auto [it, fresh] = lower.children.try_emplace(name, child);
     if (!fresh) {
       Inode& old = *it->second;
-      const std::string child_path = path.empty() ? name : path + "/" + name;
       if (child->is_dir() && old.is_dir()) {
-        merge_dir(old, *child, child_path, whiteouts);
+        if (dir_length != 0) path += '/';
+        path += name;
+        merge_dir(old, *child, path, whiteouts);
+        path.resize(dir_length);
         continue;
       }
       if (old.is_dir() && !old.children.empty()) {
+        const std::string child_path = path.empty() ? name : path + "/" + name;
         throw Error(shown_path(child_path) + ": " + layer_name(upper) + " has " +
                     type_name(*child) + " where " + layer_name(old) +
                     " has a non-empty directory; remove the directory in the upper layer "
@@ -148,7 +154,8 @@ Tree read_source(const std::string& source, const LayerOptions& options) {
 }
 
 void overlay(Tree& lower, Tree&& upper, bool whiteouts) {
-  merge_dir(*lower.root, *upper.root, "", whiteouts);
+  std::string path;
+  merge_dir(*lower.root, *upper.root, path, whiteouts);
   lower.open_fds.insert(lower.open_fds.end(), upper.open_fds.begin(), upper.open_fds.end());
   upper.open_fds.clear();
   upper.root.reset();

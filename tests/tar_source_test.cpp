@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -404,6 +405,27 @@ TEST(TarSource, NestingIsBoundedAndLongNamesAreCutInMessages) {
             {tar_file("f", "x"), tar_hardlink("l", nested_name(build::kMaxTreeDepth + 1))});
   e = error_of({dir / "link.tar"}, dir / "img3");
   EXPECT_NE(e.find("l: nested more than 2048 directories deep"), std::string::npos) << e;
+}
+
+TEST(TarSource, LongNamesCostMemoryInProportionToTheirLength) {
+  // Four members of the deepest paths with the longest names, 2 MiB of archive: a tree of
+  // 8000 directories whose paths add up to 2 GiB. Making each path only for a message keeps
+  // the build small.
+  TempDir dir;
+  const std::string long_name(255, 'n');
+  std::string path;
+  for (size_t i = 2; i < build::kMaxTreeDepth; ++i) path += long_name + "/";
+  std::vector<TarMember> members;
+  for (char top : {'0', '1', '2', '3'}) members.push_back(tar_file(top + ("/" + path + "f"), "x"));
+  write_tar(dir / "long.tar", members);
+  build::Options options;
+  options.level = 1;
+  make_layered_image({dir / "long.tar"}, dir / "img", {}, {}, options);
+  struct rusage usage {};
+  ASSERT_EQ(getrusage(RUSAGE_SELF, &usage), 0);
+  EXPECT_LT(usage.ru_maxrss, 512 * 1024) << "KiB at the peak";
+  auto m = posix::MountedImage::open(dir / "img");
+  EXPECT_EQ(content_of(m.fs, "3/" + path + "f"), "x");
 }
 
 TEST(TarSource, ASpillFileThatCannotBeMadeIsAClearError) {
