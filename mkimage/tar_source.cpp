@@ -218,8 +218,13 @@ class TarReader {
       n->mtime_nsec = static_cast<uint32_t>(archive_entry_mtime_nsec(entry));
     }
     if (type == AE_IFCHR || type == AE_IFBLK) {
-      n->rdev_major = static_cast<uint32_t>(archive_entry_rdevmajor(entry));
-      n->rdev_minor = static_cast<uint32_t>(archive_entry_rdevminor(entry));
+      // pax (SCHILY.devmajor) and GNU base-256 fields hold numbers of any size.
+      const uint64_t major = archive_entry_rdevmajor(entry), minor = archive_entry_rdevminor(entry);
+      if (major > UINT32_MAX || minor > UINT32_MAX) {
+        fail("device " + std::to_string(major) + "," + std::to_string(minor) + " out of range");
+      }
+      n->rdev_major = static_cast<uint32_t>(major);
+      n->rdev_minor = static_cast<uint32_t>(minor);
     }
     if (type == AE_IFLNK) {
       const char* target = archive_entry_symlink(entry);

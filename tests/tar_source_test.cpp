@@ -369,6 +369,10 @@ TEST(TarSource, UnsafeAndInconsistentMembersAreErrors) {
       {{tar_file("f", "x"), tar_file("f/g", "y")}, "f/g: f is not a directory"},
       {{tar_file("d/child", "x"), tar_file("d", "y")}, "d: would replace a non-empty directory"},
       {{tar_symlink(".", "x")}, ".: the root of the archive is not a directory"},
+      {{tar_special("dev", 0020644, (uint64_t{1} << 32) + 5, 3)},
+       "dev: device 4294967301,3 out of range"},
+      {{tar_special("dev", 0060644, 8, uint64_t{1} << 40)},
+       "dev: device 8,1099511627776 out of range"},
   };
   int i = 0;
   for (const Case& c : cases) {
