@@ -115,6 +115,24 @@ void merge_dir(Inode& lower, Inode& upper, std::string& path, bool whiteouts) {
   }
 }
 
+// Leaves out of a tar source what a directory source's scan would skip (--exclude), before it
+// is merged: an excluded entry must neither clash with a lower layer nor reach the image.
+// `path` is dir's path, extended for each child in turn.
+void skip_in(Inode& dir, std::string& path, const LayerOptions& options) {
+  const size_t dir_length = path.size();
+  for (auto it = dir.children.begin(); it != dir.children.end();) {
+    if (dir_length != 0) path += '/';
+    path += it->first;
+    if (options.scan.skip(it->first, path)) {
+      it = dir.children.erase(it);
+    } else {
+      if (it->second->is_dir()) skip_in(*it->second, path, options);
+      ++it;
+    }
+    path.resize(dir_length);
+  }
+}
+
 Tree load(const std::string& source, const LayerOptions& options, bool& is_tar) {
   struct stat st;
   if (source != "-" && ::stat(source.c_str(), &st) != 0) {
@@ -122,6 +140,10 @@ Tree load(const std::string& source, const LayerOptions& options, bool& is_tar) 
   }
   is_tar = source == "-" || !S_ISDIR(st.st_mode);
   Tree tree = is_tar ? read_tar(source, options.warn) : scan_directory(source, options.scan);
+  if (is_tar && options.scan.skip) {
+    std::string path;
+    skip_in(*tree.root, path, options);
+  }
   std::string shown = is_tar ? tar_display_name(source) : source;
   while (!is_tar && shown.size() > 1 && shown.back() == '/') shown.pop_back();
   mark_layer(*tree.root, std::make_shared<const std::string>(shown));

@@ -267,7 +267,6 @@ int main(int argc, char** argv) {
       stub = bakefs::build::stub_etc_tree(stub_options);
       bakefs::build::merge_stub_etc(tree, stub);
     }
-    bakefs::build::exclude_paths(tree, filter);
     // The spec files look names up in the tree's /etc/passwd: the image's users.
     if (stub_etc) bakefs::build::regenerate_password_files(tree, stub, stub_options);
     for (const std::string& spec : specs) {
