@@ -364,11 +364,14 @@ class Parser {
     } else if (key == "link") {
       e.link = unvis(value);
       if (!e.link) bad("malformed escape");
+      if (e.link->find('\0') != std::string::npos) bad("a NUL byte");
     } else if (key == "device") {
       set_device(e, value);
     } else if (key == "contents") {
       std::optional<std::string> path = unvis(value);
       if (!path) bad("malformed escape");
+      // The host path would end at the NUL: another file than the one named.
+      if (path->find('\0') != std::string::npos) bad("a NUL byte");
       if ((*path)[0] == '/' || base_dir_.empty()) {
         e.contents = *path;
       } else {
