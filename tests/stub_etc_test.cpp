@@ -156,6 +156,18 @@ TEST(BdbHash, LibdbReadsSmallAndEmptyTables) {
   expect_db_holds(save(dir, "small.db", build::write_hash_db(pairs, options)), pairs);
 }
 
+// Pairs of 1.5 KiB: at 32 keys a bucket they would need more overflow pages than a split point
+// has (2046), so the table gets more buckets.
+TEST(BdbHash, LargePairsGetMoreBuckets) {
+  NEED_LIBDB1();
+  TempDir dir;
+  std::vector<build::HashDbPair> pairs;
+  for (size_t i = 0; i < 6000; ++i) {
+    pairs.push_back({"user-" + std::to_string(i), random_bytes(1500 + i % 64, i)});
+  }
+  expect_db_holds(save(dir, "t.db", build::write_hash_db(pairs, {})), pairs);
+}
+
 // The bitmap, spares and masks must let the library go on where the writer stopped: adding
 // keys splits buckets and allocates overflow pages.
 TEST(BdbHash, LibdbCanGrowTheTable) {
