@@ -17,6 +17,10 @@ bool valid_name(const std::string& name) {
          name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
 }
 
+std::string child_path(const Numbering& num, size_t dir, const std::string& name) {
+  return (dir == 0 ? "" : num.path_of(dir)) + "/" + name;
+}
+
 // The order and the link counts.
 void collect(const Inode& root, Numbering& num) {
   auto add = [&](const Inode* n, std::string_view name, size_t parent) {
@@ -34,11 +38,12 @@ void collect(const Inode& root, Numbering& num) {
     size_t dir = queue.front();
     queue.pop_front();
     for (const auto& [name, child] : num.inodes[dir]->children) {
-      auto where = [&] { return (dir == 0 ? "" : num.path_of(dir)) + "/" + name; };
-      if (!valid_name(name)) throw Error(where() + ": invalid file name");
+      if (!valid_name(name)) throw Error(child_path(num, dir, name) + ": invalid file name");
       auto it = num.index.find(child.get());
       if (it != num.index.end()) {
-        if (child->is_dir()) throw Error(where() + ": directory has more than one name");
+        if (child->is_dir()) {
+          throw Error(child_path(num, dir, name) + ": directory has more than one name");
+        }
         num.nlink[it->second] += 1;
         continue;
       }
