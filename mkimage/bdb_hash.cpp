@@ -87,7 +87,14 @@ class Writer {
       if (!keys.insert(p.key).second) throw Error("hash database: duplicate key");
     }
     uint64_t wanted = std::max<uint64_t>({pairs.size(), options_.expected_keys, 1});
-    split_ = ceil_log2(std::max<uint64_t>((wanted - 1) / options_.fill_factor + 1, 2));
+    uint64_t by_keys = (wanted - 1) / options_.fill_factor + 1;
+    // Large pairs fill a bucket's page long before fill_factor keys do, and a table has room
+    // for only 2046 overflow pages at its split point: enough buckets for their pages to be
+    // about half full, as if the table had been created for more keys.
+    uint64_t bytes = 0;
+    for (const auto& p : pairs) bytes += 4 + p.key.size() + p.data.size();
+    uint64_t by_bytes = bytes / (options_.page_size / 2) + 1;
+    split_ = ceil_log2(std::max<uint64_t>({by_keys, by_bytes, 2}));
     if (split_ > 24) throw Error("hash database: too many keys");
     buckets_ = 1u << split_;
     chains_.assign(buckets_, {});

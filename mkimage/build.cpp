@@ -110,8 +110,7 @@ std::vector<size_t> data_order(const Numbering& num, const std::vector<const Ino
   std::vector<std::string_view> first_seen;
   for (size_t i = 0; i < num.inodes.size(); ++i) {
     if (!num.inodes[i]->is_regular() || placed[i]) continue;
-    std::string_view path = num.paths[i];
-    std::string_view name = path.substr(path.rfind('/') + 1);
+    std::string_view name = num.names[i];
     auto& group = by_name[name];
     if (group.empty()) first_seen.push_back(name);
     group.push_back(i);

@@ -30,7 +30,8 @@ struct IdMaps {
 };
 
 // Rewrites every inode's uid and gid once (hard links share their inode). Ids no rule covers
-// stay as they are.
+// stay as they are. Only owners change: the users and ids an /etc/master.passwd lists, and the
+// databases --stub-etc makes from it, describe the running system and stay as they are.
 void apply_id_maps(Tree& tree, const IdMaps& maps);
 
 }  // namespace bakefs::build

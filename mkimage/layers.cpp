@@ -81,22 +81,28 @@ void strip_whiteouts(Inode& dir) {
   }
 }
 
-void merge_dir(Inode& lower, Inode& upper, const std::string& path, bool whiteouts) {
+// `path` is lower's path from the root ("" for the root), extended for each child in turn:
+// one buffer for the whole walk.
+void merge_dir(Inode& lower, Inode& upper, std::string& path, bool whiteouts) {
   if (whiteouts) apply_whiteouts(&lower, upper);
   if (!upper.implicit) {
     take_attributes(lower, upper);
     lower.layer = upper.layer;
   }
+  const size_t dir_length = path.size();
   for (auto& [name, child] : upper.children) {
     auto [it, fresh] = lower.children.try_emplace(name, child);
     if (!fresh) {
       Inode& old = *it->second;
-      const std::string child_path = path.empty() ? name : path + "/" + name;
       if (child->is_dir() && old.is_dir()) {
-        merge_dir(old, *child, child_path, whiteouts);
+        if (dir_length != 0) path += '/';
+        path += name;
+        merge_dir(old, *child, path, whiteouts);
+        path.resize(dir_length);
         continue;
       }
       if (old.is_dir() && !old.children.empty()) {
+        const std::string child_path = path.empty() ? name : path + "/" + name;
         throw Error(shown_path(child_path) + ": " + layer_name(upper) + " has " +
                     type_name(*child) + " where " + layer_name(old) +
                     " has a non-empty directory; remove the directory in the upper layer "
@@ -109,6 +115,24 @@ void merge_dir(Inode& lower, Inode& upper, const std::string& path, bool whiteou
   }
 }
 
+// Leaves out of a tar source what a directory source's scan would skip (--exclude), before it
+// is merged: an excluded entry must neither clash with a lower layer nor reach the image.
+// `path` is dir's path, extended for each child in turn.
+void skip_in(Inode& dir, std::string& path, const LayerOptions& options) {
+  const size_t dir_length = path.size();
+  for (auto it = dir.children.begin(); it != dir.children.end();) {
+    if (dir_length != 0) path += '/';
+    path += it->first;
+    if (options.scan.skip(it->first, path)) {
+      it = dir.children.erase(it);
+    } else {
+      if (it->second->is_dir()) skip_in(*it->second, path, options);
+      ++it;
+    }
+    path.resize(dir_length);
+  }
+}
+
 Tree load(const std::string& source, const LayerOptions& options, bool& is_tar) {
   struct stat st;
   if (source != "-" && ::stat(source.c_str(), &st) != 0) {
@@ -116,6 +140,10 @@ Tree load(const std::string& source, const LayerOptions& options, bool& is_tar) 
   }
   is_tar = source == "-" || !S_ISDIR(st.st_mode);
   Tree tree = is_tar ? read_tar(source, options.warn) : scan_directory(source, options.scan);
+  if (is_tar && options.scan.skip) {
+    std::string path;
+    skip_in(*tree.root, path, options);
+  }
   std::string shown = is_tar ? tar_display_name(source) : source;
   while (!is_tar && shown.size() > 1 && shown.back() == '/') shown.pop_back();
   mark_layer(*tree.root, std::make_shared<const std::string>(shown));
@@ -148,7 +176,8 @@ Tree read_source(const std::string& source, const LayerOptions& options) {
 }
 
 void overlay(Tree& lower, Tree&& upper, bool whiteouts) {
-  merge_dir(*lower.root, *upper.root, "", whiteouts);
+  std::string path;
+  merge_dir(*lower.root, *upper.root, path, whiteouts);
   lower.open_fds.insert(lower.open_fds.end(), upper.open_fds.begin(), upper.open_fds.end());
   upper.open_fds.clear();
   upper.root.reset();

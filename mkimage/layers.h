@@ -17,7 +17,8 @@ struct LayerOptions {
   bool whiteouts = false;
   // Messages that do not stop the build; nullptr: none.
   std::function<void(const std::string&)> warn;
-  // How directory sources are read (exclusions, unreadable entries).
+  // How directory sources are read (exclusions, unreadable entries); tar sources lose what
+  // scan.skip excludes too.
   ScanOptions scan;
 };
 

@@ -5,6 +5,7 @@
 #include <bakefs/format.h>
 
 #include <algorithm>
+#include <functional>
 
 namespace bakefs::build {
 namespace {
@@ -22,13 +23,16 @@ void put_le32(std::string& out, uint32_t value) {
   put(out, v);
 }
 
-std::string encode_xattrs(const std::vector<Xattr>& xattrs, const std::string& path) {
+// `path` gives the inode's path for a message (made only when there is one to give).
+using PathOf = std::function<std::string()>;
+
+std::string encode_xattrs(const std::vector<Xattr>& xattrs, const PathOf& path) {
   std::string body;
   for (const Xattr& x : xattrs) {
     if (x.name.empty() || x.name.size() > fmt::kMaxNameLength) {
-      throw Error(path + ": extended attribute name too long: " + x.name);
+      throw Error(path() + ": extended attribute name too long: " + x.name);
     }
-    if (x.value.size() > UINT32_MAX - 64) throw Error(path + ": extended attribute too large");
+    if (x.value.size() > UINT32_MAX - 64) throw Error(path() + ": extended attribute too large");
     fmt::XattrEntry e{};
     e.name_length.store(static_cast<uint16_t>(x.name.size()));
     e.value_length.store(static_cast<uint32_t>(x.value.size()));
@@ -37,7 +41,7 @@ std::string encode_xattrs(const std::vector<Xattr>& xattrs, const std::string& p
     body += x.value;
   }
   if (body.size() + sizeof(fmt::XattrSet) > UINT32_MAX) {
-    throw Error(path + ": extended attributes too large");
+    throw Error(path() + ": extended attributes too large");
   }
   fmt::XattrSet header{};
   header.count.store(static_cast<uint32_t>(xattrs.size()));
@@ -47,12 +51,12 @@ std::string encode_xattrs(const std::vector<Xattr>& xattrs, const std::string& p
   return out + body;
 }
 
-std::string encode_directory(const Inode& dir, const Numbering& num, const std::string& path) {
+std::string encode_directory(const Inode& dir, const Numbering& num, const PathOf& path) {
   std::string entries, names;
   const size_t names_start = dir.children.size() * sizeof(fmt::DirEntry);
   for (const auto& [name, child] : dir.children) {
     uint64_t offset = names_start + names.size();
-    if (offset > UINT32_MAX) throw Error(path + ": directory too large");
+    if (offset > UINT32_MAX) throw Error(path() + ": directory too large");
     fmt::DirEntry e{};
     e.ino.store(num.ino_of(child.get()));
     e.name_offset.store(static_cast<uint32_t>(offset));
@@ -113,8 +117,8 @@ Metadata encode_metadata(const Numbering& num, const std::vector<FileLayout>& la
   }
   for (size_t i = 0; i < num.inodes.size(); ++i) {
     const Inode& n = *num.inodes[i];
-    const std::string& path = num.paths[i];
-    if (n.mtime_nsec >= 1000000000u) throw Error(path + ": invalid modification time");
+    const PathOf path = [&num, i] { return num.path_of(i); };
+    if (n.mtime_nsec >= 1000000000u) throw Error(path() + ": invalid modification time");
     meta.newest_mtime = std::max(meta.newest_mtime, n.mtime_sec);
     Fields f;
     if (!n.xattrs.empty()) {
@@ -147,7 +151,7 @@ Metadata encode_metadata(const Numbering& num, const std::vector<FileLayout>& la
       case fmt::kTypeSymlink:
         stats.symlinks += 1;
         if (n.target.empty() || n.target.size() > fmt::kMaxSymlinkLength) {
-          throw Error(path + ": symlink target empty or longer than 4095 bytes");
+          throw Error(path() + ": symlink target empty or longer than 4095 bytes");
         }
         f.size = n.target.size();
         f.data = meta.heap.append(n.target);
@@ -163,7 +167,7 @@ Metadata encode_metadata(const Numbering& num, const std::vector<FileLayout>& la
         stats.specials += 1;
         break;
       default:
-        throw Error(path + ": unknown file type");
+        throw Error(path() + ": unknown file type");
     }
     if (num.extended[i]) {
       fmt::ExtendedInode e{};
@@ -182,7 +186,7 @@ Metadata encode_metadata(const Numbering& num, const std::vector<FileLayout>& la
       e.aux1.store(f.aux1);
       put(meta.inodes, e);
     } else {
-      if (f.size > UINT32_MAX) throw Error(path + ": directory too large");
+      if (f.size > UINT32_MAX) throw Error(path() + ": directory too large");
       fmt::CompactInode c{};
       c.mode.store(n.mode);
       c.flags.store(f.flags);

@@ -275,13 +275,15 @@ int main(int argc, char** argv) {
       stub = bakefs::build::stub_etc_tree(stub_options);
       bakefs::build::merge_stub_etc(tree, stub);
     }
-    bakefs::build::exclude_paths(tree, filter);
+    // The spec files look names up in the tree's /etc/passwd: the image's users.
+    if (stub_etc) bakefs::build::regenerate_password_files(tree, stub, stub_options);
     for (const std::string& spec : specs) {
       bakefs::build::apply_spec(tree, bakefs::build::read_spec(spec));
     }
     for (const std::string& path : removes) bakefs::build::remove_path(tree, path);
     bakefs::build::apply_id_maps(tree, id_maps);
-    // The password databases follow the master.passwd the image ends up with.
+    // The password databases follow the master.passwd the image ends up with (a spec may have
+    // given one), and keep the modes and owners the spec and the id maps gave them.
     if (stub_etc) bakefs::build::regenerate_password_files(tree, stub, stub_options);
     if (root_mount == "plain") {
       options.root_flags = bakefs::format::kBootRootNoUnion;

@@ -12,40 +12,42 @@ namespace {
 
 namespace fmt = ::bakefs::format;
 
-void check_name(const std::string& name, const std::string& path) {
-  if (name.empty() || name == "." || name == ".." || name.size() > fmt::kMaxNameLength ||
-      name.find('/') != std::string::npos || name.find('\0') != std::string::npos) {
-    throw Error(path + ": invalid file name");
-  }
+bool valid_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.size() <= fmt::kMaxNameLength &&
+         name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
+}
+
+std::string child_path(const Numbering& num, size_t dir, const std::string& name) {
+  return (dir == 0 ? "" : num.path_of(dir)) + "/" + name;
 }
 
 // The order and the link counts.
 void collect(const Inode& root, Numbering& num) {
-  auto add = [&](const Inode* n, std::string path, size_t parent) {
+  auto add = [&](const Inode* n, std::string_view name, size_t parent) {
     if (num.inodes.size() >= UINT32_MAX / 2) throw Error("too many inodes for one image");
     num.index.emplace(n, num.inodes.size());
     num.inodes.push_back(n);
-    num.paths.push_back(std::move(path));
+    num.names.push_back(name);
     num.nlink.push_back(n->is_dir() ? 2 : 1);
     num.parent.push_back(parent);
     return num.inodes.size() - 1;
   };
-  add(&root, "/", 0);
+  add(&root, "", 0);
   std::deque<size_t> queue{0};
   while (!queue.empty()) {
     size_t dir = queue.front();
     queue.pop_front();
-    const std::string base = dir == 0 ? "/" : num.paths[dir] + "/";
     for (const auto& [name, child] : num.inodes[dir]->children) {
-      std::string path = base + name;
-      check_name(name, path);
+      if (!valid_name(name)) throw Error(child_path(num, dir, name) + ": invalid file name");
       auto it = num.index.find(child.get());
       if (it != num.index.end()) {
-        if (child->is_dir()) throw Error(path + ": directory has more than one name");
+        if (child->is_dir()) {
+          throw Error(child_path(num, dir, name) + ": directory has more than one name");
+        }
         num.nlink[it->second] += 1;
         continue;
       }
-      size_t index = add(child.get(), path, dir);
+      size_t index = add(child.get(), name, dir);
       if (child->is_dir()) {
         num.nlink[dir] += 1;  // the child's ".."
         queue.push_back(index);
@@ -55,6 +57,15 @@ void collect(const Inode& root, Numbering& num) {
 }
 
 }  // namespace
+
+std::string Numbering::path_of(size_t i) const {
+  if (i == 0) return "/";
+  std::vector<std::string_view> parts;
+  for (; i != 0; i = parent[i]) parts.push_back(names[i]);
+  std::string path;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) (path += "/") += *it;
+  return path;
+}
 
 Numbering number_inodes(const Inode& root) {
   Numbering num;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -19,7 +20,10 @@ namespace bakefs::build {
 // hard-linked inode comes at its first name in that order. Index 0 is the root.
 struct Numbering {
   std::vector<const Inode*> inodes;
-  std::vector<std::string> paths;  // a path of each, for messages
+  // The name of each (at its first link; "" for the root). Paths are made from names and
+  // parents only when a message needs one: storing each inode's whole path would take memory
+  // that grows with the square of the tree's depth.
+  std::vector<std::string_view> names;
   std::vector<uint32_t> nlink;
   std::vector<size_t> parent;                      // index of the parent directory (directories)
   std::vector<uint32_t> ino;                       // inode number: first slot + 1
@@ -30,6 +34,8 @@ struct Numbering {
   uint32_t slots = 0;
 
   uint32_t ino_of(const Inode* n) const { return ino[index.at(n)]; }
+  // "/usr/bin/x": the path of inode i, for messages.
+  std::string path_of(size_t i) const;
 };
 
 // Throws Error for names that cannot be stored, directories with two names, or too many inodes.

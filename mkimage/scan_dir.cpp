@@ -168,6 +168,10 @@ class Scanner {
   // Reads one entry of a directory into dir.children[name].
   void scan_entry(int dir_fd, const std::string& fd_path, const std::string& name,
                   const std::string& child_rel, Inode& dir) {
+    if (depth_ >= kMaxTreeDepth) {
+      throw Error(display(child_rel) + ": nested more than " + std::to_string(kMaxTreeDepth) +
+                  " directories deep");
+    }
     struct stat st;
     if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       throw_errno(display(child_rel), "cannot stat", errno);
@@ -202,12 +206,15 @@ class Scanner {
         ::close(fd);
         throw Error(display(child_rel) + ": changed while it was read");
       }
+      ++depth_;
       try {
         scan_directory(fd, child_rel, *child);
       } catch (...) {
+        --depth_;
         ::close(fd);
         throw;
       }
+      --depth_;
       ::close(fd);
     }
     if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) links_[{st.st_dev, st.st_ino}] = child;
@@ -241,6 +248,7 @@ class Scanner {
   std::shared_ptr<const std::string> root_name_;
   std::map<std::pair<dev_t, ino_t>, std::shared_ptr<Inode>> links_;
   const ScanOptions& options_;
+  size_t depth_ = 0;  // levels below the root of the directory being read
 };
 
 }  // namespace

@@ -44,8 +44,14 @@ const char* type_name(uint16_t type) {
   }
 }
 
+// /etc/passwd and /etc/group are read whole; a sanity limit, as for --stub-etc's master.passwd.
+constexpr uint64_t kMaxNamesFile = 64u << 20;
+
 std::string read_whole(const Inode& n) {
   SourceFile file(n);
+  if (n.size > kMaxNamesFile) {
+    throw Error(file.name() + ": larger than 64 MiB, too large to look names up in");
+  }
   std::string bytes(n.size, '\0');
   file.read(0, bytes.data(), bytes.size());
   file.finish();
@@ -221,7 +227,12 @@ class Applier {
   }
 
   uint32_t resolve(const std::string& name, bool user) {
-    std::optional<uint32_t> id = user ? names_.user(name) : names_.group(name);
+    std::optional<uint32_t> id;
+    try {
+      id = user ? names_.user(name) : names_.group(name);
+    } catch (const Error& e) {
+      fail(e.what());
+    }
     if (id) return *id;
     std::string file = user ? "passwd" : "group";
     std::string what = user ? "user" : "group";

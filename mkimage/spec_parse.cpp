@@ -305,6 +305,9 @@ class Parser {
       parts = cwd_;
       parts.push_back(*name);
     }
+    if (parts.size() > kMaxTreeDepth) {
+      fail("nested more than " + std::to_string(kMaxTreeDepth) + " directories deep");
+    }
     for (const std::string& part : parts) {
       if (part.find('\0') != std::string::npos) fail("a NUL byte in the name '" + words[0] + "'");
       e.path += (e.path.empty() ? "" : "/") + part;
@@ -361,11 +364,14 @@ class Parser {
     } else if (key == "link") {
       e.link = unvis(value);
       if (!e.link) bad("malformed escape");
+      if (e.link->find('\0') != std::string::npos) bad("a NUL byte");
     } else if (key == "device") {
       set_device(e, value);
     } else if (key == "contents") {
       std::optional<std::string> path = unvis(value);
       if (!path) bad("malformed escape");
+      // The host path would end at the NUL: another file than the one named.
+      if (path->find('\0') != std::string::npos) bad("a NUL byte");
       if ((*path)[0] == '/' || base_dir_.empty()) {
         e.contents = *path;
       } else {

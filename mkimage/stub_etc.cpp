@@ -97,18 +97,23 @@ void merge_stub_etc(Tree& tree, const Tree& stub) {
   const auto& stub_etc = stub.root->children.at("etc");
   auto it = tree.root->children.find("etc");
   if (it == tree.root->children.end()) {
-    // A copy, so that what is done to the merged /etc leaves the stub as it is.
-    tree.root->children["etc"] = std::make_shared<Inode>(*stub_etc);
+    // Copies, so that what is done to the merged /etc (a spec's modes, id maps) leaves the
+    // stub as it is.
+    auto etc = std::make_shared<Inode>(*stub_etc);
+    for (auto& [name, n] : etc->children) n = std::make_shared<Inode>(*n);
+    tree.root->children["etc"] = etc;
     return;
   }
   Inode& etc = *it->second;
   if (!etc.is_dir()) throw Error("--stub-etc: /etc in the source is not a directory");
-  for (const auto& [name, n] : stub_etc->children) etc.children.emplace(name, n);
+  for (const auto& [name, n] : stub_etc->children) {
+    if (!etc.children.contains(name)) etc.children.emplace(name, std::make_shared<Inode>(*n));
+  }
 }
 
-void regenerate_password_files(Tree& tree, const Tree& stub, const StubEtcOptions& options) {
+void regenerate_password_files(Tree& tree, Tree& stub, const StubEtcOptions& options) {
   Inode* etc = child(*tree.root, "etc");
-  const Inode* stub_etc = child(*stub.root, "etc");
+  Inode* stub_etc = child(*stub.root, "etc");
   if (etc == nullptr || !etc->is_dir() || stub_etc == nullptr) return;
   const Inode* master = child(*etc, "master.passwd");
   if (master == nullptr || !master->is_regular() ||
@@ -122,10 +127,21 @@ void regenerate_password_files(Tree& tree, const Tree& stub, const StubEtcOption
   if (stale.empty()) return;
   auto users = parse_master_passwd(read_all(*master), "/etc/master.passwd");
   PasswordFiles files = make_password_files(users, options.byte_order);
-  // As if pwd_mkdb had been run on it: dated like master.passwd.
   for (const Derived* d : stale) {
-    etc->children[d->name] =
-        make_file(d->name, std::move(files.*d->bytes), d->mode, master->mtime_sec);
+    // New bytes in the file the tree has: its mode, owner and xattrs stay (a spec or the id
+    // maps may have changed them). As if pwd_mkdb had been run, it is dated like master.passwd.
+    std::shared_ptr<Inode>& slot = etc->children[d->name];
+    auto n = std::make_shared<Inode>(*slot);
+    auto bytes = std::make_shared<const std::string>(std::move(files.*d->bytes));
+    n->size = bytes->size();
+    n->content.data = bytes;
+    n->mtime_sec = master->mtime_sec;
+    n->mtime_nsec = 0;
+    slot = std::move(n);
+    // They count as the stub's from now on, to be made again by a later call.
+    Inode& s = *stub_etc->children.at(d->name);
+    s.size = bytes->size();
+    s.content.data = std::move(bytes);
   }
 }
 

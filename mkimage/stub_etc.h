@@ -25,16 +25,19 @@ struct StubEtcOptions {
 // (master.passwd and spwd.db 0600, the others 0644). Their bytes are held in memory.
 Tree stub_etc_tree(const StubEtcOptions& options);
 
-// Puts the stub beneath `tree`: adds the /etc entries `tree` lacks (all of /etc if it has
-// none) and keeps every one it has. Throws Error if `tree` has an /etc that is no directory.
+// Puts the stub beneath `tree`: adds copies of the /etc entries `tree` lacks (all of /etc if it
+// has none) and keeps every one it has. Throws Error if `tree` has an /etc that is no directory.
 void merge_stub_etc(Tree& tree, const Tree& stub);
 
 // When /etc/master.passwd in `tree` is not the stub's, rebuilds from it those of pwd.db,
 // spwd.db and passwd that are still the stub's (the ones the sources provide are kept), so
-// that getpwnam sees the users of the image's master.passwd. Stub files are recognised by
-// their content, so the trees may have been merged by copying inodes. Throws Error naming the
-// line if that master.passwd is malformed.
-void regenerate_password_files(Tree& tree, const Tree& stub, const StubEtcOptions& options);
+// that getpwnam sees the users of the image's master.passwd. The rebuilt files keep the mode,
+// owner and xattrs the tree's file has, and are dated like master.passwd. Stub files are
+// recognised by their content, so the trees may have been merged by copying inodes. The files
+// it makes count as the stub's afterwards (it updates `stub`): call it again after the tree
+// changed (a spec, id maps) and they follow the master.passwd the tree has then. Throws Error
+// naming the line if that master.passwd is malformed.
+void regenerate_password_files(Tree& tree, Tree& stub, const StubEtcOptions& options);
 
 // All of the above, for a tree read from a single source.
 void apply_stub_etc(Tree& tree, StubEtcOptions options);

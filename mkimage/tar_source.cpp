@@ -76,10 +76,15 @@ class TarReader {
     return e != nullptr ? e : "unknown libarchive error";
   }
   [[noreturn]] void fail(const std::string& what) const {
-    throw Error(*shown_ + ": " + member_ + ": " + what);
+    throw Error(*shown_ + ": " + shown_member() + ": " + what);
   }
   void warn(const std::string& what) const {
-    if (warn_) warn_(*shown_ + ": " + member_ + ": " + what);
+    if (warn_) warn_(*shown_ + ": " + shown_member() + ": " + what);
+  }
+  // The member's name for messages, cut short: a pax name can be a megabyte long.
+  std::string shown_member() const {
+    constexpr size_t kShown = 200;
+    return member_.size() <= kShown ? member_ : member_.substr(0, kShown) + "...";
   }
   // libarchive's warnings, but for failed name conversions: the C locale keeps names byte for
   // byte, which is what the image wants.
@@ -118,6 +123,9 @@ class TarReader {
       if (part.empty() || part == ".") continue;
       if (part == "..") fail("a '..' in the name is not allowed");
       parts.push_back(std::move(part));
+      if (parts.size() > kMaxTreeDepth) {
+        fail("nested more than " + std::to_string(kMaxTreeDepth) + " directories deep");
+      }
     }
     return parts;
   }
@@ -210,8 +218,13 @@ class TarReader {
       n->mtime_nsec = static_cast<uint32_t>(archive_entry_mtime_nsec(entry));
     }
     if (type == AE_IFCHR || type == AE_IFBLK) {
-      n->rdev_major = static_cast<uint32_t>(archive_entry_rdevmajor(entry));
-      n->rdev_minor = static_cast<uint32_t>(archive_entry_rdevminor(entry));
+      // pax (SCHILY.devmajor) and GNU base-256 fields hold numbers of any size.
+      const uint64_t major = archive_entry_rdevmajor(entry), minor = archive_entry_rdevminor(entry);
+      if (major > UINT32_MAX || minor > UINT32_MAX) {
+        fail("device " + std::to_string(major) + "," + std::to_string(minor) + " out of range");
+      }
+      n->rdev_major = static_cast<uint32_t>(major);
+      n->rdev_minor = static_cast<uint32_t>(minor);
     }
     if (type == AE_IFLNK) {
       const char* target = archive_entry_symlink(entry);

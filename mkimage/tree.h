@@ -21,6 +21,12 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// No entry of a tree lies more than this many levels below its root. The functions that walk
+// a tree recurse once per level, so without a bound a small tar archive with one long member
+// name could overflow the stack. 2048 is the depth of the deepest path that fits in Linux's
+// PATH_MAX ("a/a/.../a").
+inline constexpr size_t kMaxTreeDepth = 2048;
+
 // "path: what: strerror(errno)"
 [[noreturn]] void throw_errno(const std::string& path, const std::string& what, int error);
 

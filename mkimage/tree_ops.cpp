@@ -44,17 +44,22 @@ std::vector<std::string> read_list_file(const std::string& path) {
 
 namespace {
 
-size_t exclude_in(Inode& dir, const std::string& path, const ExcludeFilter& filter) {
+// `path` is dir's path, and each child's while it is looked at: one buffer for the whole walk,
+// rather than a string per level that holds the whole path.
+size_t exclude_in(Inode& dir, std::string& path, const ExcludeFilter& filter) {
   size_t removed = 0;
+  const size_t dir_length = path.size();
   for (auto it = dir.children.begin(); it != dir.children.end();) {
-    const std::string child_path = path.empty() ? it->first : path + "/" + it->first;
-    if (filter.excluded(it->first, child_path)) {
+    if (dir_length != 0) path += '/';
+    path += it->first;
+    if (filter.excluded(it->first, path)) {
       it = dir.children.erase(it);
       ++removed;
-      continue;
+    } else {
+      if (it->second->is_dir()) removed += exclude_in(*it->second, path, filter);
+      ++it;
     }
-    if (it->second->is_dir()) removed += exclude_in(*it->second, child_path, filter);
-    ++it;
+    path.resize(dir_length);
   }
   return removed;
 }
@@ -100,7 +105,8 @@ bool ExcludeFilter::excluded(const std::string& name, const std::string& path) c
 
 size_t exclude_paths(Tree& tree, const ExcludeFilter& filter) {
   if (filter.empty() || tree.root == nullptr) return 0;
-  return exclude_in(*tree.root, "", filter);
+  std::string path;
+  return exclude_in(*tree.root, path, filter);
 }
 
 void clamp_mtimes(Tree& tree, int64_t epoch) {

@@ -351,6 +351,29 @@ TEST(Layers, RemovePaths) {
   }
 }
 
+TEST(Layers, ExcludeLeavesTarMembersOutBeforeTheyMerge) {
+  TempDir dir;
+  write_tar(dir / "lower.tar",
+            {tar_file("cache/a", "a"), tar_file("keep/x.pyc", "x"), tar_file("keep/y", "y")});
+  write_tar(dir / "upper.tar", {tar_file("cache", "a file over a directory")});
+  // Without the exclusion the upper file over the lower directory is an error...
+  CommandResult r = run(dir / "lower.tar " + dir / "upper.tar -o " + dir / "img");
+  EXPECT_EQ(r.status, 1) << r.output;
+  // ...but neither reaches the image, so they cannot clash; patterns match as they do in a
+  // directory source.
+  r = run(dir / "lower.tar " + dir / "upper.tar --exclude cache --exclude '*.pyc' -o " +
+          dir / "img");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto image = posix::MountedImage::open(dir / "img");
+  EXPECT_EQ(all_paths(image.fs), (std::vector<std::string>{"keep", "keep/y"}));
+  // The stub lies beneath the sources: --exclude applies to the sources only.
+  r = run(dir / "lower.tar --stub-etc --exclude '*.db' --exclude '*.pyc' -o " + dir / "img2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto stub = posix::MountedImage::open(dir / "img2");
+  EXPECT_TRUE(exists(stub.fs, "etc/pwd.db"));
+  EXPECT_FALSE(exists(stub.fs, "keep/x.pyc"));
+}
+
 TEST(Layers, TarFromStandardInput) {
   TempDir dir;
   make_base(dir / "base");

@@ -1,5 +1,6 @@
 // mkimage as users run it: deterministic output, exit codes, messages, and no partial images.
 // SPDX-License-Identifier: BSD-2-Clause
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -126,6 +127,59 @@ TEST(Mkimage, FailuresNameThePathAndLeaveNothingBehind) {
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos)
         << "temporary file left: " << entry.path();
+  }
+}
+
+// A chain of `levels` directories "a" beneath `root`, made and removed through descriptors:
+// its paths are longer than PATH_MAX.
+class DeepDirectory {
+ public:
+  DeepDirectory(const std::string& root, size_t levels) : root_(root) {
+    int dir = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (size_t i = 0; i < levels && dir >= 0; ++i) {
+      fds_.push_back(dir);
+      if (mkdirat(dir, "a", 0755) != 0) break;
+      dir = openat(dir, "a", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+    if (dir >= 0) fds_.push_back(dir);
+  }
+  ~DeepDirectory() {
+    for (size_t i = fds_.size(); i-- > 0;) {
+      if (i + 1 < fds_.size()) unlinkat(fds_[i], "a", AT_REMOVEDIR);
+      ::close(fds_[i]);
+    }
+  }
+  size_t levels() const { return fds_.empty() ? 0 : fds_.size() - 1; }
+
+ private:
+  std::string root_;
+  std::vector<int> fds_;
+};
+
+TEST(Mkimage, DirectorySourcesDeeperThanTheBoundAreRefused) {
+  TempDir dir;
+  make_dir(dir / "deepest");
+  make_dir(dir / "deeper");
+  {
+    DeepDirectory chain(dir / "deepest", build::kMaxTreeDepth);
+    ASSERT_EQ(chain.levels(), build::kMaxTreeDepth);
+    build::Tree tree = build::scan_directory(dir / "deepest");
+    size_t depth = 0;
+    for (const build::Inode* n = tree.root.get(); !n->children.empty();) {
+      n = n->children.begin()->second.get();
+      ++depth;
+    }
+    EXPECT_EQ(depth, build::kMaxTreeDepth);
+  }
+  DeepDirectory chain(dir / "deeper", build::kMaxTreeDepth + 1);
+  ASSERT_EQ(chain.levels(), build::kMaxTreeDepth + 1);
+  try {
+    build::scan_directory(dir / "deeper");
+    FAIL() << "no error";
+  } catch (const build::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/a/a: nested more than 2048 directories deep"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -263,6 +263,13 @@ TEST(SpecParse, ErrorsNameTheFileAndLine) {
   EXPECT_NE(parse_error("a remove mode=0644\n").find("'remove' takes no other keyword"),
             std::string::npos);
   EXPECT_NE(parse_error("a\\000b type=file\n").find("NUL"), std::string::npos);
+  EXPECT_EQ(parse_error("l type=link link=/etc\\000x\n"),
+            "spec.mtree:1: invalid link '/etc\\000x' (a NUL byte)");
+  EXPECT_EQ(parse_error("f type=file contents=/etc/passwd\\000.txt\n"),
+            "spec.mtree:1: invalid contents '/etc/passwd\\000.txt' (a NUL byte)");
+  std::string deep;  // one level below the deepest a tree may be, a directory per line
+  for (size_t i = 0; i <= build::kMaxTreeDepth; ++i) deep += "a type=dir\n";
+  EXPECT_EQ(parse_error(deep), "spec.mtree:2049: nested more than 2048 directories deep");
 }
 
 TEST(SpecParse, ReadSpecTakesContentsRelativeToItsDirectory) {
@@ -563,6 +570,13 @@ TEST(SpecApply, NamesComeFromTheTreesOwnPasswdAndGroup) {
   EXPECT_EQ(find(with_db, "etc/motd")->gid, 20u);
   EXPECT_EQ(apply_error(with_db, "./bin gname=nogroup\n"),
             "spec.mtree:1: ./bin: unknown group 'nogroup' (not in the tree's /etc/group)");
+
+  // A huge (sparse) /etc/group is a clear error, not an attempt to hold it in memory.
+  ASSERT_EQ(truncate((dir / "src/etc/group").c_str(), off_t{1} << 40), 0);
+  build::Tree huge = build::scan_directory(dir / "src");
+  EXPECT_EQ(apply_error(huge, "./bin gname=www\n"),
+            "spec.mtree:1: ./bin: " + dir / "src/etc/group" +
+                ": larger than 64 MiB, too large to look names up in");
 }
 
 TEST(IdMap, ParsesRules) {

@@ -156,6 +156,18 @@ TEST(BdbHash, LibdbReadsSmallAndEmptyTables) {
   expect_db_holds(save(dir, "small.db", build::write_hash_db(pairs, options)), pairs);
 }
 
+// Pairs of 1.5 KiB: at 32 keys a bucket they would need more overflow pages than a split point
+// has (2046), so the table gets more buckets.
+TEST(BdbHash, LargePairsGetMoreBuckets) {
+  NEED_LIBDB1();
+  TempDir dir;
+  std::vector<build::HashDbPair> pairs;
+  for (size_t i = 0; i < 6000; ++i) {
+    pairs.push_back({"user-" + std::to_string(i), random_bytes(1500 + i % 64, i)});
+  }
+  expect_db_holds(save(dir, "t.db", build::write_hash_db(pairs, {})), pairs);
+}
+
 // The bitmap, spares and masks must let the library go on where the writer stopped: adding
 // keys splits buckets and allocates overflow pages.
 TEST(BdbHash, LibdbCanGrowTheTable) {
@@ -574,6 +586,46 @@ TEST(StubEtc, EtcThatIsNoDirectoryIsAnError) {
   write_file(dir / "src/etc", "");
   build::Tree tree = build::scan_directory(dir / "src");
   EXPECT_THROW(build::apply_stub_etc(tree, {}), build::Error);
+}
+
+TEST(StubEtc, SpecsSeeTheImagesUsersAndRebuiltFilesKeepTheirOwners) {
+  TempDir dir;
+  make_dir(dir / "src");
+  make_dir(dir / "src/etc");
+  write_file(dir / "src/etc/master.passwd",
+             "root:*:0:0::0:0::/:/bin/sh\nweb:*:80:80::0:0::/var/www:/sbin/nologin\n", 0600);
+  write_file(dir / "src/index.html", "hi");
+  // uname=web is in the source's master.passwd only: the spec must see it, and the modes it
+  // gives and the id map must reach the databases rebuilt from that master.passwd.
+  write_file(dir / "spec",
+             "/set type=file\n./index.html uname=web\n./etc/pwd.db mode=0640\n"
+             "./etc/passwd uid=7\n");
+  std::string command = std::string(MKIMAGE_PATH) + " --stub-etc -l 3 --uid-map 0:1000 " +
+                        (dir / "src") + " --spec " + (dir / "spec") + " -o " + (dir / "img") +
+                        " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  auto m = posix::MountedImage::open(dir / "img");
+  EXPECT_EQ(image_attr(m.fs, "index.html").uid, 80u);
+  EXPECT_EQ(image_attr(m.fs, "etc/pwd.db").mode, 0100640u);
+  EXPECT_EQ(image_attr(m.fs, "etc/passwd").uid, 7u);
+  for (const char* name : {"etc/pwd.db", "etc/spwd.db", "etc/group", "etc/hosts"}) {
+    EXPECT_EQ(image_attr(m.fs, name).uid, 1000u) << name << ": root's files are mapped";
+  }
+  EXPECT_EQ(image_file(m.fs, "etc/passwd"),
+            "root:*:0:0::/:/bin/sh\nweb:*:80:80::/var/www:/sbin/nologin\n");
+}
+
+TEST(StubEtc, AMasterPasswdFromASpecRebuildsTheDatabases) {
+  TempDir dir;
+  make_dir(dir / "src");
+  write_file(dir / "users", "root:*:0:0::0:0::/:/bin/sh\nops:*:5:5::0:0::/:/bin/sh\n");
+  write_file(dir / "spec", "./etc/master.passwd type=file contents=users mode=0600\n");
+  std::string command = std::string(MKIMAGE_PATH) + " --stub-etc -l 3 " + (dir / "src") +
+                        " --spec " + (dir / "spec") + " -o " + (dir / "img") + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  auto m = posix::MountedImage::open(dir / "img");
+  EXPECT_EQ(image_file(m.fs, "etc/passwd"), "root:*:0:0::/:/bin/sh\nops:*:5:5::/:/bin/sh\n");
+  EXPECT_EQ(image_attr(m.fs, "etc/spwd.db").mode, 0100600u);
 }
 
 TEST(StubEtc, SameImageTwiceFromTheCommandLine) {

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -368,6 +369,10 @@ TEST(TarSource, UnsafeAndInconsistentMembersAreErrors) {
       {{tar_file("f", "x"), tar_file("f/g", "y")}, "f/g: f is not a directory"},
       {{tar_file("d/child", "x"), tar_file("d", "y")}, "d: would replace a non-empty directory"},
       {{tar_symlink(".", "x")}, ".: the root of the archive is not a directory"},
+      {{tar_special("dev", 0020644, (uint64_t{1} << 32) + 5, 3)},
+       "dev: device 4294967301,3 out of range"},
+      {{tar_special("dev", 0060644, 8, uint64_t{1} << 40)},
+       "dev: device 8,1099511627776 out of range"},
   };
   int i = 0;
   for (const Case& c : cases) {
@@ -376,6 +381,55 @@ TEST(TarSource, UnsafeAndInconsistentMembersAreErrors) {
     std::string e = error_of({tar}, dir / "img");
     EXPECT_NE(e.find(tar + ": " + c.expected), std::string::npos) << e;
   }
+}
+
+// "a/a/.../a/f", `levels` names in all.
+std::string nested_name(size_t levels) {
+  std::string name;
+  for (size_t i = 1; i < levels; ++i) name += "a/";
+  return name + "f";
+}
+
+TEST(TarSource, NestingIsBoundedAndLongNamesAreCutInMessages) {
+  TempDir dir;
+  // As deep as a tree may be: read, written and read back.
+  write_tar(dir / "deepest.tar", {tar_file(nested_name(build::kMaxTreeDepth), "x")});
+  make_layered_image({dir / "deepest.tar"}, dir / "img");
+  auto m = posix::MountedImage::open(dir / "img");
+  EXPECT_EQ(content_of(m.fs, nested_name(build::kMaxTreeDepth)), "x");
+  // One level more: a member name of a few kilobytes must not make a tree that every later
+  // walk recurses through (the stack) and that stores a path per level (memory).
+  write_tar(dir / "deeper.tar", {tar_file(nested_name(build::kMaxTreeDepth + 1), "x")});
+  std::string e = error_of({dir / "deeper.tar"}, dir / "img2");
+  EXPECT_NE(e.find(dir / "deeper.tar: a/a/a/"), std::string::npos) << e;
+  EXPECT_NE(e.find("...: nested more than 2048 directories deep"), std::string::npos) << e;
+  EXPECT_LT(e.size(), 400u) << "the member's name is cut short";
+  // The same through a hard link's target.
+  write_tar(dir / "link.tar",
+            {tar_file("f", "x"), tar_hardlink("l", nested_name(build::kMaxTreeDepth + 1))});
+  e = error_of({dir / "link.tar"}, dir / "img3");
+  EXPECT_NE(e.find("l: nested more than 2048 directories deep"), std::string::npos) << e;
+}
+
+TEST(TarSource, LongNamesCostMemoryInProportionToTheirLength) {
+  // Four members of the deepest paths with the longest names, 2 MiB of archive: a tree of
+  // 8000 directories whose paths add up to 2 GiB. Making each path only for a message keeps
+  // the build small.
+  TempDir dir;
+  const std::string long_name(255, 'n');
+  std::string path;
+  for (size_t i = 2; i < build::kMaxTreeDepth; ++i) path += long_name + "/";
+  std::vector<TarMember> members;
+  for (char top : {'0', '1', '2', '3'}) members.push_back(tar_file(top + ("/" + path + "f"), "x"));
+  write_tar(dir / "long.tar", members);
+  build::Options options;
+  options.level = 1;
+  make_layered_image({dir / "long.tar"}, dir / "img", {}, {}, options);
+  struct rusage usage {};
+  ASSERT_EQ(getrusage(RUSAGE_SELF, &usage), 0);
+  EXPECT_LT(usage.ru_maxrss, 512 * 1024) << "KiB at the peak";
+  auto m = posix::MountedImage::open(dir / "img");
+  EXPECT_EQ(content_of(m.fs, "3/" + path + "f"), "x");
 }
 
 TEST(TarSource, ASpillFileThatCannotBeMadeIsAClearError) {

@@ -42,7 +42,7 @@ TarMember tar_hardlink(const std::string& name, const std::string& target) {
   return m;
 }
 
-TarMember tar_special(const std::string& name, unsigned mode, unsigned major, unsigned minor) {
+TarMember tar_special(const std::string& name, unsigned mode, uint64_t major, uint64_t minor) {
   TarMember m;
   m.name = name;
   m.mode = mode;

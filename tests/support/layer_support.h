@@ -23,7 +23,7 @@ struct TarMember {
   int64_t uid = 0, gid = 0;
   int64_t mtime_sec = 1700000000;
   long mtime_nsec = 0;
-  unsigned rdev_major = 0, rdev_minor = 0;
+  uint64_t rdev_major = 0, rdev_minor = 0;  // wider than the image's, to test the range
   std::vector<std::pair<std::string, std::string>> xattrs;
   // Sparse: the (offset, length) ranges that hold data; the rest of `data` is a hole.
   std::vector<std::pair<int64_t, int64_t>> sparse;
@@ -34,8 +34,8 @@ TarMember tar_dir(const std::string& name, unsigned mode = 0755);
 TarMember tar_symlink(const std::string& name, const std::string& target);
 TarMember tar_hardlink(const std::string& name, const std::string& target);
 // A device, fifo or socket.
-TarMember tar_special(const std::string& name, unsigned mode, unsigned major = 0,
-                      unsigned minor = 0);
+TarMember tar_special(const std::string& name, unsigned mode, uint64_t major = 0,
+                      uint64_t minor = 0);
 
 // Writes a pax archive of `members` to `path`, through `filter` ("gzip", "xz", "zstd", ...;
 // empty: none). Throws std::runtime_error on failure.
