@@ -16,43 +16,13 @@
 namespace bakefs::test {
 namespace {
 
-struct CommandResult {
-  int status;
-  std::string output;  // stdout and stderr
-};
-
 CommandResult run(const std::string& args) {
-  std::string command = MKIMAGE_PATH " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  CommandResult r{-1, {}};
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) r.output.append(buf, n);
-  int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(MKIMAGE_PATH " " + args);
 }
 
 bool exists(const FileSystem& fs, const std::string& path) {
   bakefs_ino ino = 0;
   return fs.resolve(path, ino) == BAKEFS_OK;
-}
-
-bakefs_attr attr_of(const FileSystem& fs, const std::string& path) {
-  bakefs_ino ino = 0;
-  bakefs_attr a{};
-  EXPECT_EQ(fs.resolve(path, ino), BAKEFS_OK) << path;
-  EXPECT_EQ(fs.getattr(ino, a), BAKEFS_OK) << path;
-  return a;
-}
-
-std::string content_of(const FileSystem& fs, const std::string& path) {
-  bakefs_ino ino = 0;
-  std::string out;
-  EXPECT_EQ(fs.resolve(path, ino), BAKEFS_OK) << path;
-  EXPECT_EQ(fs.read_all(ino, out), BAKEFS_OK) << path;
-  return out;
 }
 
 // Every path in the image, "a/b" style, in readdir order.

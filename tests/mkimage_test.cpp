@@ -18,22 +18,8 @@
 namespace bakefs::test {
 namespace {
 
-struct CommandResult {
-  int status;
-  std::string output;  // stdout and stderr
-};
-
 CommandResult run(const std::string& args, const std::string& env = "") {
-  std::string command = env + " " MKIMAGE_PATH " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  CommandResult r{-1, {}};
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) r.output.append(buf, n);
-  int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(env + " " MKIMAGE_PATH " " + args);
 }
 
 // A tree with a bit of everything, built in the order given, with all times fixed.

@@ -615,29 +615,12 @@ TEST(IdMap, RewritesEachInodeOnce) {
   EXPECT_EQ(find(tree, "etc/motd")->gid, 0u);
 }
 
-struct CommandResult {
-  int status;
-  std::string output;  // stdout and stderr
-};
-
 CommandResult run(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  CommandResult r{-1, {}};
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) r.output.append(buf, n);
-  int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(command);
 }
 
 bakefs_attr attr_of(const posix::MountedImage& m, const std::string& path) {
-  bakefs_ino ino = 0;
-  EXPECT_EQ(m.fs.resolve(path, ino), BAKEFS_OK) << path;
-  bakefs_attr a{};
-  EXPECT_EQ(m.fs.getattr(ino, a), BAKEFS_OK) << path;
-  return a;
+  return bakefs::test::attr_of(m.fs, path);
 }
 
 TEST(MkimageSpec, EndToEndThroughTheDriver) {

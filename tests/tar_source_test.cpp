@@ -19,22 +19,6 @@
 namespace bakefs::test {
 namespace {
 
-bakefs_attr attr_of(const FileSystem& fs, const std::string& path) {
-  bakefs_ino ino = 0;
-  bakefs_attr a{};
-  EXPECT_EQ(fs.resolve(path, ino), BAKEFS_OK) << path;
-  EXPECT_EQ(fs.getattr(ino, a), BAKEFS_OK) << path;
-  return a;
-}
-
-std::string content_of(const FileSystem& fs, const std::string& path) {
-  bakefs_ino ino = 0;
-  std::string out;
-  EXPECT_EQ(fs.resolve(path, ino), BAKEFS_OK) << path;
-  EXPECT_EQ(fs.read_all(ino, out), BAKEFS_OK) << path;
-  return out;
-}
-
 std::map<std::string, std::string> xattrs_of(const FileSystem& fs, const std::string& path) {
   bakefs_ino ino = 0;
   EXPECT_EQ(fs.resolve(path, ino), BAKEFS_OK) << path;

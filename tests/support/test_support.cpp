@@ -490,6 +490,22 @@ void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   write_file(path, std::string(bytes.begin(), bytes.end()));
 }
 
+bakefs_attr attr_of(const FileSystem& fs, const std::string& path) {
+  bakefs_ino ino = 0;
+  bakefs_attr a{};
+  EXPECT_EQ(fs.resolve(path, ino), BAKEFS_OK) << path;
+  EXPECT_EQ(fs.getattr(ino, a), BAKEFS_OK) << path;
+  return a;
+}
+
+std::string content_of(const FileSystem& fs, const std::string& path) {
+  bakefs_ino ino = 0;
+  std::string out;
+  EXPECT_EQ(fs.resolve(path, ino), BAKEFS_OK) << path;
+  EXPECT_EQ(fs.read_all(ino, out), BAKEFS_OK) << path;
+  return out;
+}
+
 CommandResult run_command(const std::string& command) {
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   CommandResult r{-1, {}};

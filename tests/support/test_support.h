@@ -63,6 +63,11 @@ struct CommandResult {
 };
 CommandResult run_command(const std::string& command);
 
+// The attributes and the contents of a path in a mounted image, with GoogleTest assertions
+// that it resolves and reads.
+bakefs_attr attr_of(const FileSystem& fs, const std::string& path);
+std::string content_of(const FileSystem& fs, const std::string& path);
+
 // Image offset of inode ino's first slot.
 uint64_t inode_offset(const std::vector<uint8_t>& image, uint32_t ino);
 // Overwrites bytes at an image offset with a little-endian value of N bytes, and reseals.
