@@ -174,3 +174,5 @@ printf 'listen 80\n' >"$t/etc/httpd.conf"
 printf '{"cmdline": "httpd -f /etc/httpd.conf", "env": "TZ=UTC"}' >"$work/boot.json"
 seal "$t"
 image boot "$t" -b 4K --config "$work/boot.json" --tmpfs /tmp,/var/run,/var/cache
+image boot-plain-root "$t" -b 4K --config "$work/boot.json" --tmpfs /tmp,/var/run \
+  --root-mount plain
