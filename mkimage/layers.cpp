@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tar_source.h"
+#include "tree_ops.h"
 
 namespace bakefs::build {
 namespace {
@@ -190,22 +191,19 @@ void add_layer(Tree& tree, const std::string& source, const LayerOptions& option
 }
 
 void remove_path(Tree& tree, const std::string& path) {
-  std::vector<std::string> parts;
+  std::string parent, name;
   for (size_t pos = 0; pos <= path.size();) {
     size_t slash = std::min(path.find('/', pos), path.size());
     std::string part = path.substr(pos, slash - pos);
     pos = slash + 1;
     if (part.empty() || part == ".") continue;
     if (part == "..") throw Error("cannot remove " + path + ": '..' is not allowed");
-    parts.push_back(std::move(part));
+    if (!name.empty()) parent += "/" + name;
+    name = std::move(part);
   }
-  if (parts.empty()) throw Error("cannot remove " + path + ": it is the root");
-  Inode* dir = tree.root.get();
-  for (size_t i = 0; i + 1 < parts.size() && dir != nullptr; ++i) {
-    auto it = dir->children.find(parts[i]);
-    dir = it != dir->children.end() && it->second->is_dir() ? it->second.get() : nullptr;
-  }
-  if (dir == nullptr || dir->children.erase(parts.back()) == 0) {
+  if (name.empty()) throw Error("cannot remove " + path + ": it is the root");
+  Inode* dir = find_path(tree, parent);  // never through a symlink: those have no children
+  if (dir == nullptr || !dir->is_dir() || dir->children.erase(name) == 0) {
     throw Error("cannot remove " + path + ": no such file or directory in the merged tree");
   }
 }

@@ -20,11 +20,6 @@ CommandResult run(const std::string& args) {
   return run_command(MKIMAGE_PATH " " + args);
 }
 
-bool exists(const FileSystem& fs, const std::string& path) {
-  bakefs_ino ino = 0;
-  return fs.resolve(path, ino) == BAKEFS_OK;
-}
-
 // Every path in the image, "a/b" style, in readdir order.
 std::vector<std::string> all_paths(const FileSystem& fs) {
   std::vector<std::string> out;
@@ -176,15 +171,15 @@ void make_whiteout_lower(const std::string& lower) {
 }
 
 void expect_whiteouts_applied(const FileSystem& fs) {
-  EXPECT_FALSE(exists(fs, "gone"));
-  EXPECT_TRUE(exists(fs, "kept"));
-  EXPECT_FALSE(exists(fs, "dir/sub"));
-  EXPECT_TRUE(exists(fs, "dir/other"));
+  EXPECT_FALSE(exists_in(fs, "gone"));
+  EXPECT_TRUE(exists_in(fs, "kept"));
+  EXPECT_FALSE(exists_in(fs, "dir/sub"));
+  EXPECT_TRUE(exists_in(fs, "dir/other"));
   EXPECT_EQ(content_of(fs, "readded"), "new");
-  EXPECT_FALSE(exists(fs, "opaque/hidden"));
-  EXPECT_FALSE(exists(fs, "opaque/hidden_dir"));
+  EXPECT_FALSE(exists_in(fs, "opaque/hidden"));
+  EXPECT_FALSE(exists_in(fs, "opaque/hidden_dir"));
   EXPECT_EQ(content_of(fs, "opaque/fresh"), "only this");
-  EXPECT_TRUE(exists(fs, "newdir/file"));
+  EXPECT_TRUE(exists_in(fs, "newdir/file"));
   expect_no_whiteouts(fs);
 }
 
@@ -221,11 +216,11 @@ TEST(Whiteouts, InDirectoryLayersOnlyWithTheOption) {
   // Without --whiteouts they are files like any other, and remove nothing.
   ASSERT_EQ(run(dir / "lower " + dir / "upper -o " + dir / "off.img").status, 0);
   auto off = posix::MountedImage::open(dir / "off.img");
-  EXPECT_TRUE(exists(off.fs, "gone"));
-  EXPECT_TRUE(exists(off.fs, ".wh.gone"));
-  EXPECT_TRUE(exists(off.fs, "dir/sub/deep"));
-  EXPECT_TRUE(exists(off.fs, "opaque/hidden"));
-  EXPECT_TRUE(exists(off.fs, "opaque/.wh..wh..opq"));
+  EXPECT_TRUE(exists_in(off.fs, "gone"));
+  EXPECT_TRUE(exists_in(off.fs, ".wh.gone"));
+  EXPECT_TRUE(exists_in(off.fs, "dir/sub/deep"));
+  EXPECT_TRUE(exists_in(off.fs, "opaque/hidden"));
+  EXPECT_TRUE(exists_in(off.fs, "opaque/.wh..wh..opq"));
 }
 
 TEST(Whiteouts, NeverReachTheImageEvenFromTheFirstLayer) {
@@ -292,7 +287,7 @@ TEST(Layers, HardLinksAcrossLayers) {
   EXPECT_EQ(content_of(fs, "b"), "old");
   EXPECT_EQ(attr_of(fs, "b").ino, attr_of(fs, "c").ino);
   EXPECT_EQ(attr_of(fs, "b").nlink, 2u);
-  EXPECT_FALSE(exists(fs, "p"));
+  EXPECT_FALSE(exists_in(fs, "p"));
   EXPECT_EQ(attr_of(fs, "q").nlink, 1u);
   EXPECT_EQ(content_of(fs, "q"), "pair");
   EXPECT_EQ(attr_of(fs, "x").ino, attr_of(fs, "y").ino);
@@ -307,10 +302,10 @@ TEST(Layers, RemovePaths) {
       run("--remove /etc/conf " + dir / "base -o " + dir / "img --remove data --remove ./usr/");
   ASSERT_EQ(r.status, 0) << r.output;
   auto image = posix::MountedImage::open(dir / "img");
-  EXPECT_FALSE(exists(image.fs, "etc/conf"));
-  EXPECT_TRUE(exists(image.fs, "etc/keep"));
-  EXPECT_FALSE(exists(image.fs, "data"));
-  EXPECT_FALSE(exists(image.fs, "usr"));
+  EXPECT_FALSE(exists_in(image.fs, "etc/conf"));
+  EXPECT_TRUE(exists_in(image.fs, "etc/keep"));
+  EXPECT_FALSE(exists_in(image.fs, "data"));
+  EXPECT_FALSE(exists_in(image.fs, "usr"));
 
   // What is not there cannot be removed: a typo is an error, not a silent no-op.
   for (std::string path : {"/etc/missing", "etc/conf/below_a_file", "/", "../etc"}) {
@@ -340,8 +335,8 @@ TEST(Layers, ExcludeLeavesTarMembersOutBeforeTheyMerge) {
   r = run(dir / "lower.tar --stub-etc --exclude '*.db' --exclude '*.pyc' -o " + dir / "img2");
   ASSERT_EQ(r.status, 0) << r.output;
   auto stub = posix::MountedImage::open(dir / "img2");
-  EXPECT_TRUE(exists(stub.fs, "etc/pwd.db"));
-  EXPECT_FALSE(exists(stub.fs, "keep/x.pyc"));
+  EXPECT_TRUE(exists_in(stub.fs, "etc/pwd.db"));
+  EXPECT_FALSE(exists_in(stub.fs, "keep/x.pyc"));
 }
 
 TEST(Layers, TarFromStandardInput) {

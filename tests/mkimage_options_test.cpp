@@ -19,11 +19,6 @@ CommandResult mkimage(const std::string& args, const std::string& env = "") {
   return run_command(env + " " MKIMAGE_PATH " " + args);
 }
 
-bool exists_in(const FileSystem& fs, const std::string& path) {
-  bakefs_ino ino = 0;
-  return fs.resolve(path, ino) == BAKEFS_OK;
-}
-
 TEST(Exclude, NamesAtAnyDepthAndPathsFromTheRoot) {
   TempDir dir;
   const std::string src = dir / "src";
@@ -83,11 +78,9 @@ TEST(IgnoreErrors, UnreadableEntriesAreErrorsOrLeftOut) {
   write_file(src + "/open", "o");
   ASSERT_EQ(chmod((src + "/closed").c_str(), 0), 0);
   ASSERT_EQ(chmod((src + "/secret").c_str(), 0), 0);
-  std::string as_user;
-  if (is_root()) {
-    if (run_command("command -v setpriv").status != 0) GTEST_SKIP() << "no setpriv";
-    as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
-  }
+  const auto prefix = unprivileged_prefix();
+  if (!prefix) GTEST_SKIP() << "root without setpriv";
+  const std::string as_user = *prefix;
   auto r = run_command(as_user + MKIMAGE_PATH " " + src + " -o " + dir / "img");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("Permission denied"), std::string::npos) << r.output;
@@ -288,11 +281,9 @@ TEST(Recipe, TheServiceImageOfTheReadme) {
                         " && chmod -R a+rX " + example)
                 .status,
             0);
-  std::string as_user;
-  if (is_root()) {
-    if (run_command("command -v setpriv").status != 0) GTEST_SKIP() << "no setpriv";
-    as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
-  }
+  const auto prefix = unprivileged_prefix();
+  if (!prefix) GTEST_SKIP() << "root without setpriv";
+  const std::string as_user = *prefix;
   auto r = run_command("cd " + example + " && " + as_user + MKIMAGE_PATH +
                        " rootfs --stub-etc --spec ownership.mtree --config app.json"
                        " --tmpfs /tmp,/var/run -o " +
@@ -301,13 +292,7 @@ TEST(Recipe, TheServiceImageOfTheReadme) {
   EXPECT_NE(r.output.find("warning: the image has its own /etc"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(dir / "service-image.o"));
   auto m = posix::MountedImage::open(dir / "service.img");
-  auto attr = [&](const std::string& path) {
-    bakefs_ino ino = 0;
-    bakefs_attr a{};
-    EXPECT_EQ(m.fs.resolve(path, ino), BAKEFS_OK) << path;
-    EXPECT_EQ(m.fs.getattr(ino, a), BAKEFS_OK) << path;
-    return a;
-  };
+  auto attr = [&m](const std::string& path) { return attr_of(m.fs, path); };
   for (const char* path : {"/srv/www", "/srv/www/index.html", "/var/log/httpd.log"}) {
     bakefs_attr a = attr(path);
     EXPECT_EQ(a.uid, 1000u) << path;

@@ -427,22 +427,6 @@ TEST(PwdDb, MalformedLinesAreNamed) {
 
 // --- the stub in images ---
 
-std::string image_file(const FileSystem& fs, const std::string& path) {
-  bakefs_ino ino = 0;
-  EXPECT_EQ(fs.resolve(path, ino), BAKEFS_OK) << path;
-  std::string out;
-  EXPECT_EQ(fs.read_all(ino, out), BAKEFS_OK) << path;
-  return out;
-}
-
-bakefs_attr image_attr(const FileSystem& fs, const std::string& path) {
-  bakefs_ino ino = 0;
-  bakefs_attr attr{};
-  EXPECT_EQ(fs.resolve(path, ino), BAKEFS_OK) << path;
-  EXPECT_EQ(fs.getattr(ino, attr), BAKEFS_OK) << path;
-  return attr;
-}
-
 posix::MountedImage build_with_stub(const TempDir& dir, const std::string& source) {
   build::Tree tree = build::scan_directory(source);
   build::apply_stub_etc(tree, {});
@@ -465,7 +449,7 @@ TEST(StubEtc, FilesWithNetbsdModesOwnedByRoot) {
   set_mtime(dir / "src/app.conf", 1700000000, 0);
   set_mtime(dir / "src", 1600000000, 0);
   auto m = build_with_stub(dir, dir / "src");
-  bakefs_attr etc = image_attr(m.fs, "etc");
+  bakefs_attr etc = attr_of(m.fs, "etc");
   EXPECT_EQ(etc.mode, 040755u);
   EXPECT_EQ(etc.uid, 0u);
   std::vector<Dirent> entries;
@@ -474,16 +458,16 @@ TEST(StubEtc, FilesWithNetbsdModesOwnedByRoot) {
   ASSERT_EQ(m.fs.readdir(etc_ino, entries), BAKEFS_OK);
   EXPECT_EQ(entries.size(), kStubModes.size());
   for (const auto& [name, mode] : kStubModes) {
-    bakefs_attr a = image_attr(m.fs, "etc/" + name);
+    bakefs_attr a = attr_of(m.fs, "etc/" + name);
     EXPECT_EQ(a.mode, 0100000u | mode) << name;
     EXPECT_EQ(a.uid, 0u) << name;
     EXPECT_EQ(a.gid, 0u) << name;
     EXPECT_EQ(a.mtime_sec, 1700000000) << name << ": dated like the newest source file";
     EXPECT_GT(a.size, 0u) << name;
   }
-  EXPECT_EQ(image_file(m.fs, "etc/master.passwd"), build::stub_etc_files::kMasterPasswd);
-  EXPECT_NE(image_file(m.fs, "etc/services").find("http\t\t80/tcp"), std::string::npos);
-  EXPECT_EQ(image_file(m.fs, "app.conf"), "x");
+  EXPECT_EQ(content_of(m.fs, "etc/master.passwd"), build::stub_etc_files::kMasterPasswd);
+  EXPECT_NE(content_of(m.fs, "etc/services").find("http\t\t80/tcp"), std::string::npos);
+  EXPECT_EQ(content_of(m.fs, "app.conf"), "x");
 }
 
 TEST(StubEtc, StubDatabasesHoldItsUsers) {
@@ -491,7 +475,7 @@ TEST(StubEtc, StubDatabasesHoldItsUsers) {
   TempDir dir;
   make_dir(dir / "src");
   auto m = build_with_stub(dir, dir / "src");
-  std::string path = save(dir, "pwd.db", image_file(m.fs, "etc/pwd.db"));
+  std::string path = save(dir, "pwd.db", content_of(m.fs, "etc/pwd.db"));
   DbFile db(path);
   ASSERT_TRUE(db.ok());
   EXPECT_EQ(db.get(std::string("VERSION", 8)), le32(1));
@@ -516,12 +500,12 @@ TEST(StubEtc, UserFilesWin) {
   write_file(dir / "src/etc/hosts", "10.0.0.1 db\n", 0640);
   write_file(dir / "src/etc/app.conf", "mine\n");
   auto m = build_with_stub(dir, dir / "src");
-  EXPECT_EQ(image_attr(m.fs, "etc").mode, 040750u);
-  EXPECT_EQ(image_file(m.fs, "etc/hosts"), "10.0.0.1 db\n");
-  EXPECT_EQ(image_attr(m.fs, "etc/hosts").mode, 0100640u);
-  EXPECT_EQ(image_file(m.fs, "etc/app.conf"), "mine\n");
-  EXPECT_EQ(image_file(m.fs, "etc/group"), build::stub_etc_files::kGroup);
-  EXPECT_EQ(image_file(m.fs, "etc/master.passwd"), build::stub_etc_files::kMasterPasswd);
+  EXPECT_EQ(attr_of(m.fs, "etc").mode, 040750u);
+  EXPECT_EQ(content_of(m.fs, "etc/hosts"), "10.0.0.1 db\n");
+  EXPECT_EQ(attr_of(m.fs, "etc/hosts").mode, 0100640u);
+  EXPECT_EQ(content_of(m.fs, "etc/app.conf"), "mine\n");
+  EXPECT_EQ(content_of(m.fs, "etc/group"), build::stub_etc_files::kGroup);
+  EXPECT_EQ(content_of(m.fs, "etc/master.passwd"), build::stub_etc_files::kMasterPasswd);
 }
 
 TEST(StubEtc, DatabasesFollowTheUsersMasterPasswd) {
@@ -535,21 +519,21 @@ TEST(StubEtc, DatabasesFollowTheUsersMasterPasswd) {
   write_file(dir / "src/etc/master.passwd", master, 0600);
   set_mtime(dir / "src/etc/master.passwd", 1600000000, 0);
   auto m = build_with_stub(dir, dir / "src");
-  EXPECT_EQ(image_file(m.fs, "etc/master.passwd"), master);
+  EXPECT_EQ(content_of(m.fs, "etc/master.passwd"), master);
   EXPECT_EQ(
-      image_file(m.fs, "etc/passwd"),
+      content_of(m.fs, "etc/passwd"),
       "root:*:0:0:Charlie &:/:/sbin/nologin\nwww:*:80:80:Web server:/var/www:/sbin/nologin\n");
-  EXPECT_EQ(image_attr(m.fs, "etc/pwd.db").mtime_sec, 1600000000);
-  EXPECT_EQ(image_attr(m.fs, "etc/spwd.db").mode, 0100600u);
+  EXPECT_EQ(attr_of(m.fs, "etc/pwd.db").mtime_sec, 1600000000);
+  EXPECT_EQ(attr_of(m.fs, "etc/spwd.db").mode, 0100600u);
 
-  DbFile db(save(dir, "pwd.db", image_file(m.fs, "etc/pwd.db")));
+  DbFile db(save(dir, "pwd.db", content_of(m.fs, "etc/pwd.db")));
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE(db.get("1www").has_value());
   EXPECT_EQ(decode(*db.get("1www")).home, "/var/www");
   EXPECT_EQ(decode(*db.get("3" + le32(80))).name, "www");
   EXPECT_FALSE(db.get("1app").has_value()) << "the stub's users are gone";
   EXPECT_EQ(db.all().size(), 1u + 2 * 3);
-  DbFile secure(save(dir, "spwd.db", image_file(m.fs, "etc/spwd.db")));
+  DbFile secure(save(dir, "spwd.db", content_of(m.fs, "etc/spwd.db")));
   ASSERT_TRUE(secure.ok());
   EXPECT_EQ(decode(*secure.get("1www")).password, "$6$s$h");
 }
@@ -561,8 +545,8 @@ TEST(StubEtc, DatabasesTheUserProvidesAreKept) {
   write_file(dir / "src/etc/master.passwd", "root:*:0:0::0:0::/:/bin/sh\n", 0600);
   write_file(dir / "src/etc/pwd.db", "their own");
   auto m = build_with_stub(dir, dir / "src");
-  EXPECT_EQ(image_file(m.fs, "etc/pwd.db"), "their own");
-  EXPECT_EQ(image_file(m.fs, "etc/passwd"), "root:*:0:0::/:/bin/sh\n");  // still rebuilt
+  EXPECT_EQ(content_of(m.fs, "etc/pwd.db"), "their own");
+  EXPECT_EQ(content_of(m.fs, "etc/passwd"), "root:*:0:0::/:/bin/sh\n");  // still rebuilt
 }
 
 TEST(StubEtc, MalformedMasterPasswdFailsTheBuild) {
@@ -605,13 +589,13 @@ TEST(StubEtc, SpecsSeeTheImagesUsersAndRebuiltFilesKeepTheirOwners) {
                         " 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0);
   auto m = posix::MountedImage::open(dir / "img");
-  EXPECT_EQ(image_attr(m.fs, "index.html").uid, 80u);
-  EXPECT_EQ(image_attr(m.fs, "etc/pwd.db").mode, 0100640u);
-  EXPECT_EQ(image_attr(m.fs, "etc/passwd").uid, 7u);
+  EXPECT_EQ(attr_of(m.fs, "index.html").uid, 80u);
+  EXPECT_EQ(attr_of(m.fs, "etc/pwd.db").mode, 0100640u);
+  EXPECT_EQ(attr_of(m.fs, "etc/passwd").uid, 7u);
   for (const char* name : {"etc/pwd.db", "etc/spwd.db", "etc/group", "etc/hosts"}) {
-    EXPECT_EQ(image_attr(m.fs, name).uid, 1000u) << name << ": root's files are mapped";
+    EXPECT_EQ(attr_of(m.fs, name).uid, 1000u) << name << ": root's files are mapped";
   }
-  EXPECT_EQ(image_file(m.fs, "etc/passwd"),
+  EXPECT_EQ(content_of(m.fs, "etc/passwd"),
             "root:*:0:0::/:/bin/sh\nweb:*:80:80::/var/www:/sbin/nologin\n");
 }
 
@@ -624,8 +608,8 @@ TEST(StubEtc, AMasterPasswdFromASpecRebuildsTheDatabases) {
                         " --spec " + (dir / "spec") + " -o " + (dir / "img") + " 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0);
   auto m = posix::MountedImage::open(dir / "img");
-  EXPECT_EQ(image_file(m.fs, "etc/passwd"), "root:*:0:0::/:/bin/sh\nops:*:5:5::/:/bin/sh\n");
-  EXPECT_EQ(image_attr(m.fs, "etc/spwd.db").mode, 0100600u);
+  EXPECT_EQ(content_of(m.fs, "etc/passwd"), "root:*:0:0::/:/bin/sh\nops:*:5:5::/:/bin/sh\n");
+  EXPECT_EQ(attr_of(m.fs, "etc/spwd.db").mode, 0100600u);
 }
 
 TEST(StubEtc, SameImageTwiceFromTheCommandLine) {
@@ -642,7 +626,7 @@ TEST(StubEtc, SameImageTwiceFromTheCommandLine) {
   }
   EXPECT_TRUE(read_bytes(dir / "img") == first);
   auto m = posix::MountedImage::open(dir / "img");
-  EXPECT_EQ(image_attr(m.fs, "etc/spwd.db").mode, 0100600u);
+  EXPECT_EQ(attr_of(m.fs, "etc/spwd.db").mode, 0100600u);
 }
 
 }  // namespace

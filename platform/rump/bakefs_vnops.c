@@ -204,6 +204,7 @@ static int bakefs_vop_read(void* v) {
   const uint64_t size = VTOBN(vp)->bn_attr.size;
   void* bounce = NULL;
   size_t bounce_size = 0;
+  bool mapping = true; /* until a piece turns out compressed: then read the rest */
   int error = 0;
 
   if (vp->v_type == VDIR) return EISDIR;
@@ -214,8 +215,11 @@ static int bakefs_vop_read(void* v) {
     const uint64_t offset = (uint64_t)uio->uio_offset;
     size_t want = (size_t)MIN((uint64_t)uio->uio_resid, size - offset);
     const void* data;
-    size_t length;
-    int status = bakefs_map(fs, ino, offset, &data, &length);
+    size_t length = 0;
+    /* A failed map costs the lookups bakefs_read then does again: once the file shows
+     * compressed data, do not try again within this call. */
+    int status = mapping ? bakefs_map(fs, ino, offset, &data, &length) : BAKEFS_ENOTSUP;
+    if (status == BAKEFS_ENOTSUP) mapping = false;
     if (status == BAKEFS_OK && length > 0) {
       /* Stored raw: copy straight out of the image. */
       error = uiomove(__UNCONST(data), MIN(want, length), uio);

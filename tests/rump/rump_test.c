@@ -502,18 +502,26 @@ static int same_file(const struct nb_stat* a, const struct nb_stat* b) {
   return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
+/* A descriptor of `/` after getdents has read it to its end (under a union, that moves it onto
+ * the covered root); -1 if `/` does not open. */
+static int open_root_read_to_end(void) {
+  int fd = rump_sys_open("/", RUMP_O_RDONLY | RUMP_O_DIRECTORY);
+  CHECK(fd >= 0, "open /: %s", strerror(errno));
+  if (fd < 0) return -1;
+  char buf[4096];
+  int n;
+  while ((n = rump_sys_getdents(fd, buf, sizeof(buf))) > 0) {
+  }
+  CHECK(n == 0, "getdents of / to its end: %s", strerror(errno));
+  return fd;
+}
+
 static void check_union_dotdot(int image_has_dev) {
   struct nb_stat root, st;
   CHECK(rump_sys_stat("/", (void*)&root) == 0, "stat /: %s", strerror(errno));
 
-  int fd = rump_sys_open("/", RUMP_O_RDONLY | RUMP_O_DIRECTORY);
-  CHECK(fd >= 0, "open /: %s", strerror(errno));
+  int fd = open_root_read_to_end();
   if (fd >= 0) {
-    char buf[4096];
-    int n;
-    while ((n = rump_sys_getdents(fd, buf, sizeof(buf))) > 0) {
-    }
-    CHECK(n == 0, "getdents of / to its end: %s", strerror(errno));
     CHECK(rump_sys_fstat(fd, (void*)&st) == 0 && (st.st_mode & 0170000) == 0040000,
           "fstat of / read to its end: %s", strerror(errno));
     int up = rump_sys_openat(fd, "..", RUMP_O_RDONLY);
@@ -587,14 +595,8 @@ static void check_union_dotdot(int image_has_dev) {
 static void check_plain_root(void) {
   struct nb_stat root, st;
   CHECK(rump_sys_stat("/", (void*)&root) == 0, "stat /: %s", strerror(errno));
-  int fd = rump_sys_open("/", RUMP_O_RDONLY | RUMP_O_DIRECTORY);
-  CHECK(fd >= 0, "open /: %s", strerror(errno));
+  int fd = open_root_read_to_end();
   if (fd >= 0) {
-    char buf[4096];
-    int n;
-    while ((n = rump_sys_getdents(fd, buf, sizeof(buf))) > 0) {
-    }
-    CHECK(n == 0, "getdents of / to its end: %s", strerror(errno));
     const char* names[] = {".", "..", "etc"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i) {
       int child = rump_sys_openat(fd, names[i], RUMP_O_RDONLY);

@@ -506,6 +506,17 @@ std::string content_of(const FileSystem& fs, const std::string& path) {
   return out;
 }
 
+bool exists_in(const FileSystem& fs, const std::string& path) {
+  bakefs_ino ino = 0;
+  return fs.resolve(path, ino) == BAKEFS_OK;
+}
+
+std::optional<std::string> unprivileged_prefix() {
+  if (!is_root()) return std::string();
+  if (run_command("command -v setpriv").status != 0) return std::nullopt;
+  return std::string("setpriv --reuid=65534 --regid=65534 --clear-groups ");
+}
+
 CommandResult run_command(const std::string& command) {
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   CommandResult r{-1, {}};

@@ -7,6 +7,7 @@
 #include <bakefs_posix.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,11 @@ CommandResult run_command(const std::string& command);
 // The attributes and the contents of a path in a mounted image, with GoogleTest assertions
 // that it resolves and reads.
 bakefs_attr attr_of(const FileSystem& fs, const std::string& path);
+bool exists_in(const FileSystem& fs, const std::string& path);
+
+// The prefix that runs a command as an unprivileged user: "" when the tests are not root,
+// setpriv to 65534:65534 when they are; nullopt when root without setpriv.
+std::optional<std::string> unprivileged_prefix();
 std::string content_of(const FileSystem& fs, const std::string& path);
 
 // Image offset of inode ino's first slot.
