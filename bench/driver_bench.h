@@ -4,7 +4,7 @@
 #ifndef BAKEFS_BENCH_DRIVER_BENCH_H
 #define BAKEFS_BENCH_DRIVER_BENCH_H
 
-#include <bakefs_posix.h>
+#include <bakefs/posix.h>
 
 #include <cstdint>
 #include <string>

@@ -2,7 +2,7 @@
 // the kernel, with the access patterns of docs/PERFORMANCE.md: every file in tree order
 // (cold, then warm), stat of every entry, every file in random order, and random 4 KiB reads.
 // SPDX-License-Identifier: BSD-2-Clause
-#include <bakefs_posix.h>
+#include <bakefs/posix.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <bakefs/format.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
@@ -79,7 +81,13 @@ int main(int argc, char** argv) {
   CLI::App app{
       "bakefs: look into, check, extract and mount bakefs images.\n"
       "IMAGE may also be a program with an image linked into it."};
-  app.set_version_flag("--version", "bakefs 0.1");
+  const std::string major = std::to_string(bakefs::format::kVersionMajor);
+  const std::string minor = std::to_string(bakefs::format::kVersionMinor);
+  app.set_version_flag("--version", "bakefs " BAKEFS_VERSION "\nreads bakefs image format " +
+                                        major + ".0" +
+                                        (minor == "0" ? "" : " to " + major + "." + minor) +
+                                        " (later " + major +
+                                        ".x images too, unless they need a feature it lacks)");
   app.require_subcommand(1);
   Args a;
 

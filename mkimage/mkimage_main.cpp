@@ -71,7 +71,9 @@ int main(int argc, char** argv) {
       "archives, merged in order as layers. Trees are read without following symlinks;\n"
       "every file type, mode, owner, time and extended attribute is kept. The same input\n"
       "gives the same image."};
-  app.set_version_flag("--version", "mkimage (bakefs) 0.1");
+  app.set_version_flag("--version", "mkimage (bakefs) " BAKEFS_VERSION "\nwrites bakefs image format " +
+                                        std::to_string(bakefs::format::kVersionMajor) + "." +
+                                        std::to_string(bakefs::format::kVersionMinor));
   std::vector<std::string> sources, removes;
   std::string output, block_size = "128K";
   bakefs::build::Options options;

@@ -4,7 +4,7 @@
 #ifndef BAKEFS_MKIMAGE_OPEN_IMAGE_H
 #define BAKEFS_MKIMAGE_OPEN_IMAGE_H
 
-#include <bakefs_posix.h>
+#include <bakefs/posix.h>
 
 #include <string>
 

@@ -1,6 +1,6 @@
 // The posix platform: callbacks on malloc and pthreads, and images from files or memory.
 // SPDX-License-Identifier: BSD-2-Clause
-#include "bakefs_posix.h"
+#include <bakefs/posix.h>
 
 #include <fcntl.h>
 #include <pthread.h>

@@ -22,7 +22,7 @@
 //   build/tests/fuzz/mount_fuzzer_replay tests/fuzz/corpus [more files or directories]
 //
 // SPDX-License-Identifier: BSD-2-Clause
-#include <bakefs_posix.h>
+#include <bakefs/posix.h>
 
 #include <cstddef>
 #include <cstdint>

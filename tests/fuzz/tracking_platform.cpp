@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "tracking_platform.h"
 
-#include <bakefs_posix.h>
+#include <bakefs/posix.h>
 
 #include "explorer.h"
 

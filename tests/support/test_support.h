@@ -4,7 +4,7 @@
 #ifndef BAKEFS_TESTS_SUPPORT_H
 #define BAKEFS_TESTS_SUPPORT_H
 
-#include <bakefs_posix.h>
+#include <bakefs/posix.h>
 
 #include <cstdint>
 #include <optional>
