@@ -86,7 +86,6 @@ install(FILES ${PROJECT_BINARY_DIR}/bakefs.pc DESTINATION ${CMAKE_INSTALL_LIBDIR
 # bakefs.mk builds librumpfs_bakefs with rumprun's rumpmake from these files (BAKEFS_SRC
 # defaults to the tree holding bakefs.mk, two levels up: share/bakefs).
 install(FILES ${PROJECT_SOURCE_DIR}/platform/rump/Makefile
-              ${PROJECT_SOURCE_DIR}/platform/rump/README.md
         DESTINATION ${BAKEFS_DATA_DIR}/platform/rump COMPONENT dev)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/platform/rump/
         DESTINATION ${BAKEFS_DATA_DIR}/platform/rump COMPONENT dev
