@@ -11,81 +11,11 @@
 #include <cstring>
 #include <random>
 
+#include "image_walk.h"
 #include "test_support.h"
 
 namespace bakefs::test {
 namespace {
-
-// Everything a reader can see, in a fixed order, as text; stops at the first error.
-struct Walk {
-  std::string text;
-  int status = BAKEFS_OK;
-};
-
-class Walker {
- public:
-  explicit Walker(const FileSystem& fs) : fs_(fs) {}
-
-  Walk run() {
-    Walk w;
-    visit(BAKEFS_ROOT_INO, "", 0, w);
-    return w;
-  }
-
- private:
-  bool fail(Walk& w, int s) {
-    if (s == BAKEFS_OK) return false;
-    w.status = s;
-    return true;
-  }
-
-  void visit(bakefs_ino ino, const std::string& path, int depth, Walk& w) {
-    bakefs_attr a;
-    if (fail(w, fs_.getattr(ino, a))) return;
-    std::string line = path + " " + std::to_string(a.mode) + " " + std::to_string(a.uid) + ":" +
-                       std::to_string(a.gid) + " " + std::to_string(a.size) + " " +
-                       std::to_string(a.mtime_sec) + "." + std::to_string(a.mtime_nsec) + " " +
-                       std::to_string(a.nlink) + " " + std::to_string(a.rdev_major) + "," +
-                       std::to_string(a.rdev_minor);
-    std::vector<std::string> xattrs;
-    if (fail(w, fs_.listxattr(ino, xattrs))) return;
-    for (const auto& name : xattrs) {
-      std::string value;
-      if (fail(w, fs_.getxattr(ino, name, value))) return;
-      line += " " + name + "=" + value;
-    }
-    switch (a.mode & 0170000) {
-      case 0100000: {
-        std::string content(std::min<uint64_t>(a.size, 1 << 20), '\0');
-        size_t done = 0;
-        if (fail(w, fs_.read(ino, 0, content.data(), content.size(), done))) return;
-        content.resize(done);
-        line += " data:" + content;
-        break;
-      }
-      case 0120000: {
-        std::string target;
-        if (fail(w, fs_.readlink(ino, target))) return;
-        line += " -> " + target;
-        break;
-      }
-      default:
-        break;
-    }
-    w.text += line + "\n";
-    if ((a.mode & 0170000) != 0040000 || depth > 64) return;
-    std::vector<Dirent> entries;
-    if (fail(w, fs_.readdir(ino, entries))) return;
-    for (const auto& e : entries) {
-      bakefs_ino child = 0;
-      if (fail(w, fs_.lookup(ino, e.name, child))) return;
-      visit(child, path + "/" + e.name, depth + 1, w);
-      if (w.status != BAKEFS_OK) return;
-    }
-  }
-
-  const FileSystem& fs_;
-};
 
 class DamageTest : public ::testing::Test {
  protected:
@@ -118,14 +48,7 @@ class DamageTest : public ::testing::Test {
   }
 
   static Walk walk(const std::vector<uint8_t>& bytes, uint32_t flags = 0) {
-    bakefs_mount_options options{};
-    options.cache_bytes = 8192;
-    options.flags = flags;
-    FileSystem fs;
-    Walk w;
-    w.status = fs.mount(bytes.data(), bytes.size(), posix::platform(), &options);
-    if (w.status != BAKEFS_OK) return w;
-    return Walker(fs).run();
+    return walk_bytes(bytes, flags);
   }
 
   static int check(const std::vector<uint8_t>& bytes) {
