@@ -45,10 +45,10 @@ shift $((OPTIND - 1))
 TREE=$1
 BS=${2:-128K}
 for candidate in "$script_dir"/../build*; do
-	[ -z "$MKIMAGE" ] && [ -x "$candidate/mkimage/mkimage" ] && MKIMAGE=$candidate/mkimage/mkimage
+	[ -z "$MKIMAGE" ] && [ -x "$candidate/bin/mkimage" ] && MKIMAGE=$candidate/bin/mkimage
 	[ -z "$READALL" ] && [ -x "$candidate/bench/bakefs-readall" ] &&
 		READALL=$candidate/bench/bakefs-readall
-	[ -z "$BAKEFS" ] && [ -x "$candidate/mkimage/bakefs" ] && BAKEFS=$candidate/mkimage/bakefs
+	[ -z "$BAKEFS" ] && [ -x "$candidate/bin/bakefs" ] && BAKEFS=$candidate/bin/bakefs
 done
 [ -x "$MKIMAGE" ] || { echo "$0: no mkimage binary; use -m" >&2; exit 2; }
 [ -x "$READALL" ] || { echo "$0: no bakefs-readall binary; use -R" >&2; exit 2; }

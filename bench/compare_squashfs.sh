@@ -47,7 +47,7 @@ TREE=${1:-/usr/include}
 BLOCKS=${*:-128K 1M}
 
 if [ -z "$MKIMAGE" ]; then
-	for candidate in "$script_dir"/../build*/mkimage/mkimage; do
+	for candidate in "$script_dir"/../build*/bin/mkimage; do
 		[ -x "$candidate" ] && MKIMAGE=$candidate && break
 	done
 fi

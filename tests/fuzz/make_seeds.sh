@@ -3,7 +3,7 @@
 # feature of the format, built with mkimage and named by their SHA-1 as libFuzzer names inputs.
 #
 # Usage: tests/fuzz/make_seeds.sh MKIMAGE [OUTDIR]
-#   MKIMAGE  the mkimage binary (e.g. build/mkimage/mkimage)
+#   MKIMAGE  the mkimage binary (e.g. build/bin/mkimage)
 #   OUTDIR   where the images go; default: the corpus directory next to this script
 # Prints "sha1 name" per seed. Needs root (device nodes, owners, trusted.* xattrs) and a file
 # system with user xattrs for its temporary directory. The same mkimage gives the same bytes:

@@ -21,10 +21,10 @@ echo x >src1/file
 printf '%s\n' 'root:*:0:0::0:0:Charlie &:/:/sbin/nologin' \
   'www:$6$s$h:80:80:web:1700000000:4102444800:Web server:/var/www:/sbin/nologin' \
   >src2/etc/master.passwd
-"$build/mkimage/mkimage" --stub-etc src1 -o stub.img
-"$build/mkimage/mkimage" --stub-etc src2 -o user.img
-"$build/mkimage/bakefs" extract stub.img fs/stub
-"$build/mkimage/bakefs" extract user.img fs/user
+"$build/bin/mkimage" --stub-etc src1 -o stub.img
+"$build/bin/mkimage" --stub-etc src2 -o user.img
+"$build/bin/bakefs" extract stub.img fs/stub
+"$build/bin/bakefs" extract user.img fs/user
 
 x86_64-rumprun-netbsd-cookfs -s 1 etcfs.o fs/stub fs/user
 x86_64-rumprun-netbsd-gcc -O2 -o boot "$here/stub_etc_boot.c" etcfs.o
