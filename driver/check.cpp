@@ -235,10 +235,7 @@ Status Checker::check_directory(const InodeInfo& n) {
     prev = name;
     prev_length = length;
     bakefs_ino ino = e.ino.load();
-    if (ino == n.ino) return Error::kCorrupt;
-    InodeInfo child = BAKEFS_TRY(fs_.load_linked_inode(ino));
-    if (e.type != child.mode >> 12) return Error::kCorrupt;
-    if (child.is_dir() && child.aux1 != n.ino) return Error::kCorrupt;
+    InodeInfo child = BAKEFS_TRY(fs_.entry_inode(n.ino, ino, e.type));
     if (references_ != nullptr) {
       references_[ino - 1] += 1;
       if (child.is_dir()) references_[n.ino - 1] += 1;  // the child's ".."

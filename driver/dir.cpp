@@ -70,12 +70,7 @@ Result<bakefs_ino> lookup(bakefs_fs& fs, bakefs_ino dir_ino, const char* name, s
     } else if (c > 0) {
       high = mid;
     } else {
-      // The child must agree with its entry, and a subdirectory must name this directory as
-      // its parent: then no chain of lookups can loop, whatever the image says.
-      if (e.ino == dir_ino) return Error::kCorrupt;
-      InodeInfo child = BAKEFS_TRY(fs.load_linked_inode(e.ino));
-      if (e.type != static_cast<uint32_t>(child.mode >> 12)) return Error::kCorrupt;
-      if (child.is_dir() && child.aux1 != dir_ino) return Error::kCorrupt;
+      (void)BAKEFS_TRY(fs.entry_inode(dir_ino, e.ino, e.type));
       return e.ino;
     }
   }
@@ -100,7 +95,10 @@ Status readdir(bakefs_fs& fs, bakefs_ino dir_ino, uint64_t pos, bakefs_dirent_fn
     previous = BAKEFS_TRY(entry_at(fs, view, static_cast<uint32_t>(pos - 3)));
   for (uint64_t index = pos - 2; index < view.count; ++index) {
     Entry e = BAKEFS_TRY(entry_at(fs, view, static_cast<uint32_t>(index)));
-    if (e.ino == 0 || e.ino > fs.slot_count || !plausible(e)) return Error::kCorrupt;
+    if (!plausible(e)) return Error::kCorrupt;
+    // What readdir hands out is followed without a lookup (by ls -R, extract, a kernel's
+    // readdirplus): it must obey the same rule.
+    (void)BAKEFS_TRY(fs.entry_inode(dir_ino, e.ino, e.type));
     if (previous.name != nullptr &&
         compare_names(previous.name, previous.length, reinterpret_cast<const char*>(e.name),
                       e.length) >= 0) {
@@ -116,6 +114,14 @@ Status readdir(bakefs_fs& fs, bakefs_ino dir_ino, uint64_t pos, bakefs_dirent_fn
 }
 
 }  // namespace
+
+Result<InodeInfo> bakefs_fs::entry_inode(bakefs_ino dir, bakefs_ino ino, uint32_t type) {
+  if (ino == dir) return Error::kCorrupt;
+  InodeInfo child = BAKEFS_TRY(load_linked_inode(ino));
+  if (type != static_cast<uint32_t>(child.mode >> 12)) return Error::kCorrupt;
+  if (child.is_dir() && child.aux1 != dir) return Error::kCorrupt;
+  return child;
+}
 
 extern "C" int bakefs_lookup(bakefs_fs* fs, bakefs_ino dir, const char* name, size_t length,
                              bakefs_ino* out) {

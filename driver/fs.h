@@ -112,6 +112,12 @@ struct bakefs_fs {
   bakefs::Result<bakefs::InodeInfo> load_inode(bakefs_ino ino);
   // An inode whose number the image gave (an entry, a parent): a bad number is corruption.
   bakefs::Result<bakefs::InodeInfo> load_linked_inode(bakefs_ino ino);
+  // The inode that an entry of directory dir names (ino, with the entry's type), checked
+  // against the entry: a real inode other than dir, of that type, and, when it is a directory,
+  // one that names dir as its parent. The one rule of lookup, readdir and the full check:
+  // with it no chain of steps through entries can loop or climb, and the root (its own
+  // parent) is nobody's entry.
+  bakefs::Result<bakefs::InodeInfo> entry_inode(bakefs_ino dir, bakefs_ino ino, uint32_t type);
   // A sparse regular file's count of hole blocks, and the bytes they cover; 0 for others.
   bakefs::Result<uint32_t> hole_count(const bakefs::InodeInfo& inode);
   bakefs::Result<uint64_t> hole_bytes(const bakefs::InodeInfo& inode);

@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <stdexcept>
 #include <vector>
 
+#include "image_walk.h"
 #include "inspect.h"
 
 namespace bakefs::tool {
@@ -31,24 +33,39 @@ struct Stop {};
 // Closes a descriptor when it goes out of scope (a Stop unwinds through many of them).
 class UniqueFd {
  public:
+  UniqueFd() = default;
   explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = other.fd_;
+      other.fd_ = -1;
+    }
+    return *this;
   }
   UniqueFd(const UniqueFd&) = delete;
   UniqueFd& operator=(const UniqueFd&) = delete;
   int get() const { return fd_; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
 
  private:
-  int fd_;
+  int fd_ = -1;
 };
 
-class Extractor {
+// The walk that writes: each directory is made and opened when its entry is reached, filled
+// while it is on the walk's stack, and gets its metadata when the walk leaves it.
+class Extractor : public DirectoryWalk {
  public:
   Extractor(const OpenImage& image, const ExtractOptions& options, int dest_fd)
-      : image_(image), options_(options), dest_fd_(dest_fd) {}
+      : DirectoryWalk(image.fs), image_(image), options_(options), dest_fd_(dest_fd) {}
 
-  void extract_dir_contents(bakefs_ino dir, int dir_fd, const std::string& rel);
+  // The contents of directory `dir` into dest_fd (rel "" is dest itself); throws Stop.
+  void extract_tree(bakefs_ino dir, const std::string& shown);
   void extract_entry(bakefs_ino ino, int parent_fd, const std::string& name,
                      const std::string& rel);
   int warnings() const { return warnings_; }
@@ -58,7 +75,25 @@ class Extractor {
     restore_metadata(ino, a, -1, "", fd, shown);
   }
 
+ protected:
+  bool enter(const Directory& dir) override;
+  bool entry(const Directory& dir, const Dirent& e, const std::string& path) override;
+  void leave(const Directory& dir) override;
+  void problem(const std::string& path, int status, const std::string& message) override {
+    pending_ = {};
+    stop(relative(path), message.empty() ? bakefs_strerror(status) : message);
+  }
+
  private:
+  // A directory made and opened for the walk to fill.
+  struct Open {
+    UniqueFd fd;
+    bakefs_ino ino = 0;
+    bakefs_attr attr{};
+    int parent_fd = -1;
+    std::string name, rel;
+  };
+
   [[noreturn]] void stop(const std::string& rel, const std::string& why) {
     std::fprintf(stderr, "bakefs: %s: %s: %s\n", image_.name.c_str(), rel.c_str(), why.c_str());
     throw Stop{};
@@ -73,6 +108,13 @@ class Extractor {
   void check(int status, const std::string& rel) {
     if (status != BAKEFS_OK) stop(rel, bakefs_strerror(status));
   }
+  // A walk path ("/a/b" below the start) as the relative path messages and links use.
+  std::string relative(const std::string& path) const {
+    std::string rel = path.substr(std::min(path.size(), start_.size()));
+    while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
+    return rel.empty() ? "/" : rel;
+  }
+  int current_fd() const { return open_.empty() ? dest_fd_ : open_.back().fd.get(); }
 
   void write_file(bakefs_ino ino, const bakefs_attr& a, int fd, const std::string& rel);
   void restore_metadata(bakefs_ino ino, const bakefs_attr& a, int parent_fd,
@@ -83,6 +125,9 @@ class Extractor {
   const ExtractOptions& options_;
   int dest_fd_;
   int warnings_ = 0;
+  std::string start_;
+  std::vector<Open> open_;  // the directories on the walk's stack below the start
+  Open pending_;            // made and opened by entry(), taken by enter()
   std::map<bakefs_ino, std::string> first_name_;  // hard-linked inode -> where it was written
   std::vector<char> buf_ = std::vector<char>(1 << 20);
 };
@@ -102,29 +147,50 @@ int open_beneath(int root, const std::string& rel) {
       syscall(SYS_openat2, root, rel.empty() ? "." : rel.c_str(), &how, sizeof(how)));
 }
 
-void Extractor::extract_dir_contents(bakefs_ino dir, int dir_fd, const std::string& rel) {
-  std::vector<Dirent> entries;
-  if (int s = image_.fs.readdir(dir, entries); s != BAKEFS_OK) {
-    // The driver refuses entries with unsafe names ('/', NUL, "..") or out of order; what came
-    // before was listed.
-    std::string where = rel.empty() ? "/" : rel;
-    std::string after =
-        entries.empty() ? "the first entry" : "the entry after \"" + entries.back().name + "\"";
-    stop(where, std::string("unsafe or corrupt name in the image at ") + after + " (" +
-                    bakefs_strerror(s) + "); nothing is written for it");
+void Extractor::extract_tree(bakefs_ino dir, const std::string& shown) {
+  start_ = shown;
+  open_.clear();
+  run(dir, shown);
+}
+
+bool Extractor::enter(const Directory& dir) {
+  if (dir.depth == 0) return true;  // the destination itself, already open
+  open_.push_back(std::move(pending_));
+  pending_ = {};
+  return true;
+}
+
+bool Extractor::entry(const Directory& dir, const Dirent& e, const std::string& path) {
+  const std::string rel = relative(path);
+  if (!safe_name(e.name)) stop(rel, "unsafe name in the image; nothing is written for it");
+  // The driver's readdir gives names in strictly ascending order, so an equal name could
+  // only be the entry just before: compare with it.
+  const size_t index = static_cast<size_t>(&e - dir.entries.data());
+  if (index > 0 && !(dir.entries[index - 1].name < e.name)) stop(rel, "duplicate name in the image");
+  bakefs_ino child;
+  check(image_.fs.lookup(dir.ino, e.name, child), rel);
+  if (child != e.ino) stop(rel, "readdir and lookup disagree about this name");
+  if ((e.type << 12) != 0040000) {
+    extract_entry(child, current_fd(), e.name, rel);
+    return false;
   }
-  const std::string* previous = nullptr;
-  for (const Dirent& e : entries) {
-    std::string child_rel = rel.empty() ? e.name : rel + "/" + e.name;
-    if (!safe_name(e.name))
-      stop(rel + "/" + e.name, "unsafe name in the image; nothing is written for it");
-    if (previous != nullptr && !(*previous < e.name))
-      stop(child_rel, "duplicate name in the image");
-    previous = &e.name;
-    bakefs_ino child;
-    check(image_.fs.lookup(dir, e.name, child), child_rel);
-    extract_entry(child, dir_fd, e.name, child_rel);
-  }
+  bakefs_attr a;
+  check(image_.fs.getattr(child, a), rel);
+  if (options_.verbose) std::printf("%s\n", rel.c_str());
+  if (mkdirat(current_fd(), e.name.c_str(), 0700) != 0 && errno != EEXIST)
+    stop_errno(rel, "cannot create directory");
+  // An existing directory is reused; anything else there (a symlink above all) stops us.
+  UniqueFd fd(openat(current_fd(), e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) stop_errno(rel, "cannot open directory (is something else there?)");
+  pending_ = Open{std::move(fd), child, a, current_fd(), e.name, rel};
+  return true;
+}
+
+void Extractor::leave(const Directory& dir) {
+  if (dir.depth == 0) return;
+  Open done = std::move(open_.back());
+  open_.pop_back();
+  restore_metadata(done.ino, done.attr, done.parent_fd, done.name, done.fd.get(), done.rel);
 }
 
 bool Extractor::link_again(bakefs_ino ino, int parent_fd, const std::string& name,
@@ -154,16 +220,8 @@ void Extractor::extract_entry(bakefs_ino ino, int parent_fd, const std::string& 
   const uint32_t type = a.mode & kTypeMask;
   if (type != 0040000 && a.nlink > 1 && link_again(ino, parent_fd, name, rel)) return;
   switch (type) {
-    case 0040000: {
-      if (mkdirat(parent_fd, name.c_str(), 0700) != 0 && errno != EEXIST)
-        stop_errno(rel, "cannot create directory");
-      // An existing directory is reused; anything else there (a symlink above all) stops us.
-      UniqueFd fd(openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (fd.get() < 0) stop_errno(rel, "cannot open directory (is something else there?)");
-      extract_dir_contents(ino, fd.get(), rel);
-      restore_metadata(ino, a, parent_fd, name, fd.get(), rel);
-      return;
-    }
+    case 0040000:
+      stop(rel, "internal: directories are extracted by the walk");
     case 0100000: {
       UniqueFd fd(openat(parent_fd, name.c_str(),
                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
@@ -280,7 +338,7 @@ int extract(const OpenImage& image, const std::string& dest, const std::string& 
   int status = kExitOk;
   try {
     if ((a.mode & kTypeMask) == 0040000) {
-      x.extract_dir_contents(ino, dest_fd, "");
+      x.extract_tree(ino, path.empty() ? "/" : path);
       if (made) x.restore_dir_metadata(ino, a, dest_fd, dest);
     } else {
       std::string name = path.substr(path.rfind('/') + 1);

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "inspect.h"
 
+#include "image_walk.h"
+
 #include <bakefs/format.h>
 
 #include <ctime>
@@ -36,9 +38,7 @@ std::string time_string(int64_t sec, uint32_t nsec, bool full) {
   return std::string(buf) + ns + " UTC";
 }
 
-std::string join(const std::string& dir, const std::string& name) {
-  return dir.empty() || dir == "/" ? "/" + name : dir + "/" + name;
-}
+std::string join(const std::string& dir, const std::string& name) { return join_path(dir, name); }
 
 int print_entry(const OpenImage& image, const std::string& path, const std::string& shown,
                 bakefs_ino ino, bool long_format) {
@@ -68,29 +68,44 @@ int print_entry(const OpenImage& image, const std::string& path, const std::stri
 
 int list_dir(const OpenImage& image, const std::string& path, bakefs_ino dir, bool long_format,
              bool recursive) {
-  std::vector<Dirent> entries;
-  int s = image.fs.readdir(dir, entries);
-  if (s != BAKEFS_OK) {
-    error(image, path, s);
-    return kExitFailure;
-  }
-  if (recursive) std::printf("%s:\n", path.empty() ? "/" : path.c_str());
-  int status = kExitOk;
-  for (const Dirent& e : entries) {
-    s = print_entry(image, join(path, e.name), e.name, e.ino, long_format);
-    if (s != BAKEFS_OK) {
-      error(image, join(path, e.name), s);
+  // The listing of each directory as it is entered; with -R, subdirectories after it, in
+  // order, each once (DirectoryWalk).
+  class Lister : public DirectoryWalk {
+   public:
+    Lister(const OpenImage& image, bool long_format, bool recursive)
+        : DirectoryWalk(image.fs), image_(image), long_(long_format), recursive_(recursive) {}
+    int status = kExitOk;
+
+   protected:
+    bool enter(const Directory& dir) override {
+      if (recursive_) std::printf("%s%s:\n", first_ ? "" : "\n", dir.path.c_str());
+      first_ = false;
+      for (const Dirent& e : dir.entries) {
+        int s = print_entry(image_, join(dir.path, e.name), e.name, e.ino, long_);
+        if (s != BAKEFS_OK) problem(join(dir.path, e.name), s, "");
+      }
+      return true;
+    }
+    bool entry(const Directory&, const Dirent& e, const std::string&) override {
+      return recursive_ && (e.type << 12) == kDir;
+    }
+    void problem(const std::string& where, int s, const std::string& message) override {
+      if (message.empty()) {
+        error(image_, where, s);
+      } else {
+        std::fprintf(stderr, "bakefs: %s: %s: %s\n", image_.name.c_str(), where.c_str(),
+                     message.c_str());
+      }
       status = kExitFailure;
     }
-  }
-  if (!recursive) return status;
-  for (const Dirent& e : entries) {
-    if ((e.type << 12) != kDir) continue;
-    std::printf("\n");
-    if (list_dir(image, join(path, e.name), e.ino, long_format, true) != kExitOk)
-      status = kExitFailure;
-  }
-  return status;
+
+   private:
+    const OpenImage& image_;
+    bool long_, recursive_;
+    bool first_ = true;
+  } lister(image, long_format, recursive);
+  if (!lister.run(dir, path.empty() ? "/" : path)) lister.status = kExitFailure;
+  return lister.status;
 }
 
 // Statistics of the whole image, gathered by walking every inode and every extent.
@@ -416,52 +431,62 @@ int verify(const OpenImage& image, bool quiet) {
   int s = image.fs.check(problems, 1000);
   for (const auto& p : problems)
     std::fprintf(stderr, "bakefs: %s: %s\n", image.name.c_str(), p.c_str());
-  struct Walker {
-    const OpenImage& image;
+  // Every path: its attributes, xattrs, target or stored bytes; every directory once.
+  class Walker : public DirectoryWalk {
+   public:
+    explicit Walker(const OpenImage& image) : DirectoryWalk(image.fs), image_(image) {}
     uint64_t inodes = 0, bytes = 0;
     int failures = 0;
-    std::vector<char> buf = std::vector<char>(1 << 20);
 
-    void fail(const std::string& path, int status) {
-      error(image, path, status);
-      ++failures;
-    }
-    void visit(bakefs_ino ino, const std::string& path, int depth) {
+    // One path; false if it cannot be read.
+    bool visit(bakefs_ino ino, const std::string& path) {
       ++inodes;
       bakefs_attr a;
-      int st = image.fs.getattr(ino, a);
+      int st = image_.fs.getattr(ino, a);
       std::vector<std::string> names;
-      if (st == BAKEFS_OK) st = image.fs.listxattr(ino, names);
+      if (st == BAKEFS_OK) st = image_.fs.listxattr(ino, names);
       for (const auto& name : names) {
         std::string value;
-        if (st == BAKEFS_OK) st = image.fs.getxattr(ino, name, value);
+        if (st == BAKEFS_OK) st = image_.fs.getxattr(ino, name, value);
       }
-      if (st != BAKEFS_OK) return fail(path, st);
-      if ((a.mode & kTypeMask) == kLink) {
+      if (st == BAKEFS_OK && (a.mode & kTypeMask) == kLink) {
         std::string target;
-        st = image.fs.readlink(ino, target);
-        if (st != BAKEFS_OK) fail(path, st);
-      } else if ((a.mode & kTypeMask) == kRegular) {
+        st = image_.fs.readlink(ino, target);
+      } else if (st == BAKEFS_OK && (a.mode & kTypeMask) == kRegular) {
         // Every stored byte; holes hold none.
-        st = read_stored(image, ino, buf, [&](uint64_t, const char*, size_t n) { bytes += n; });
-        if (st != BAKEFS_OK) fail(path, st);
-      } else if ((a.mode & kTypeMask) == kDir && depth < 4096) {
-        std::vector<Dirent> entries;
-        st = image.fs.readdir(ino, entries);
-        if (st != BAKEFS_OK) return fail(path, st);
-        for (const auto& e : entries) {
-          bakefs_ino child;
-          st = image.fs.lookup(ino, e.name, child);
-          if (st != BAKEFS_OK) {
-            fail(join(path, e.name), st);
-            continue;
-          }
-          visit(child, join(path, e.name), depth + 1);
-        }
+        st = read_stored(image_, ino, buf_, [&](uint64_t, const char*, size_t n) { bytes += n; });
       }
+      if (st == BAKEFS_OK) return true;
+      problem(path, st, "");
+      return false;
     }
+
+   protected:
+    bool entry(const Directory& dir, const Dirent& e, const std::string& path) override {
+      bakefs_ino child;
+      int st = image_.fs.lookup(dir.ino, e.name, child);
+      if (st == BAKEFS_OK && child != e.ino) st = BAKEFS_ECORRUPT;  // readdir and lookup agree
+      if (st != BAKEFS_OK) {
+        problem(path, st, "");
+        return false;
+      }
+      return visit(child, path) && (e.type << 12) == kDir;
+    }
+    void problem(const std::string& path, int status, const std::string& message) override {
+      if (message.empty()) {
+        error(image_, path, status);
+      } else {
+        std::fprintf(stderr, "bakefs: %s: %s: %s\n", image_.name.c_str(), path.c_str(),
+                     message.c_str());
+      }
+      ++failures;
+    }
+
+   private:
+    const OpenImage& image_;
+    std::vector<char> buf_ = std::vector<char>(1 << 20);
   } walker{image};
-  walker.visit(BAKEFS_ROOT_INO, "/", 0);
+  if (walker.visit(BAKEFS_ROOT_INO, "/")) walker.run(BAKEFS_ROOT_INO, "/");
   if (s == BAKEFS_OK && walker.failures == 0) {
     if (!quiet) {
       std::printf(

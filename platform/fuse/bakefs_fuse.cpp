@@ -14,13 +14,36 @@
 #include <csignal>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
 
 namespace bakefs::fuse {
 namespace {
 
+// The first name the kernel was given for each directory. The driver already refuses a
+// directory whose entry is not in its parent (a loop, a second parent); a directory listed twice
+// in one parent it cannot see in O(1), and the kernel would take it for two directories, so
+// that a walk of the mount (find) goes down both, twice at every level of a doubled tree. A
+// second name for a directory is EIO here instead: each directory has one path.
+class DirectoryNames {
+ public:
+  bool claim(bakefs_ino dir, fuse_ino_t parent, const char* name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto [it, fresh] = first_.try_emplace(dir, parent, name);
+    return fresh || (it->second.first == parent && it->second.second == name);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<bakefs_ino, std::pair<fuse_ino_t, std::string>> first_;
+};
+
 struct Context {
   const FileSystem* fs;
+  DirectoryNames* directory_names;
   double timeout;
   bool no_open = false;     // the kernel opens files without asking (FUSE_CAP_NO_OPEN_SUPPORT)
   bool no_opendir = false;  // and directories
@@ -88,6 +111,9 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     return;
   }
   if (s == BAKEFS_OK) s = make_entry(c, ino, e);
+  if (s == BAKEFS_OK && S_ISDIR(e.attr.st_mode) && !c.directory_names->claim(ino, parent, name)) {
+    s = BAKEFS_ECORRUPT;
+  }
   if (s != BAKEFS_OK) return reply_error(req, s);
   fuse_reply_entry(req, &e);
 }
@@ -178,22 +204,28 @@ void fill_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
   struct Fill {
     fuse_req_t req;
     const Context* c;
+    fuse_ino_t dir;
     bool plus;
     std::string buf;
     size_t used = 0;
     std::string name;
     int status = BAKEFS_OK;
-  } fill{req, &c, plus, std::string(size, '\0'), 0, {}, BAKEFS_OK};
+  } fill{req, &c, ino, plus, std::string(size, '\0'), 0, {}, BAKEFS_OK};
   auto emit = [](void* ctx, const char* name, size_t length, bakefs_ino entry, uint32_t type,
                  uint64_t, uint64_t next) -> int {
     auto* f = static_cast<Fill*>(ctx);
     f->name.assign(name, length);
+    const bool dots = f->name == "." || f->name == "..";
+    if (!dots && (type << 12) == S_IFDIR &&
+        !f->c->directory_names->claim(entry, f->dir, f->name.c_str())) {
+      f->status = BAKEFS_ECORRUPT;
+      return 1;
+    }
     char* at = f->buf.data() + f->used;
     size_t room = f->buf.size() - f->used;
     size_t need;
     if (f->plus) {
       fuse_entry_param e = {};
-      bool dots = f->name == "." || f->name == "..";
       if (!dots) {
         f->status = make_entry(*f->c, entry, e);
         if (f->status != BAKEFS_OK) return 1;
@@ -327,7 +359,8 @@ class Session {
 }  // namespace
 
 int serve(const FileSystem& fs, const std::string& mountpoint, const ServeOptions& options) {
-  Context context{&fs, options.timeout};
+  DirectoryNames directory_names;
+  Context context{&fs, &directory_names, options.timeout};
   std::vector<std::string> args{"bakefs"};
   std::string opts = "ro,default_permissions,subtype=bakefs";
   if (!options.fsname.empty()) {

@@ -482,7 +482,9 @@ uint64_t inode_offset(const std::vector<uint8_t>& image, uint32_t ino) {
 
 void patch_le(std::vector<uint8_t>& image, uint64_t offset, uint64_t value, size_t bytes) {
   ASSERT_LE(offset + bytes, image.size());
-  for (size_t i = 0; i < bytes; ++i) image[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+  for (size_t i = 0; i < bytes; ++i) {
+    image[offset + i] = i < sizeof(value) ? static_cast<uint8_t>(value >> (8 * i)) : 0;
+  }
   reseal_image(image);
 }
 
