@@ -18,78 +18,18 @@
 #include <random>
 #include <thread>
 
+#include "fuse_mount.h"
 #include "test_support.h"
 
 namespace bakefs::test {
 namespace {
 
-bool fuse_available() {
-  return access("/dev/fuse", R_OK | W_OK) == 0;
-}
-
-bool is_mounted(const std::string& path) {
-  struct stat here, parent;
-  if (stat(path.c_str(), &here) != 0 || stat((path + "/..").c_str(), &parent) != 0) return false;
-  return here.st_dev != parent.st_dev;
-}
-
-int shell(const std::string& command) {
-  int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// `bakefs mount -f` in a child process, mounted when constructed, unmounted when destroyed.
-class FuseMount {
+// FuseMount with this build's bakefs.
+class FuseMount : public test::FuseMount {
  public:
   FuseMount(const std::string& image, const std::string& mountpoint,
             std::vector<std::string> extra = {})
-      : mountpoint_(mountpoint) {
-    make_dir(mountpoint);
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::vector<std::string> args{BAKEFS_PATH, "mount", "-f", image, mountpoint};
-      args.insert(args.end(), extra.begin(), extra.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(BAKEFS_PATH, argv.data());
-      _exit(127);
-    }
-    for (int i = 0; i < 200 && !is_mounted(mountpoint); ++i) {
-      int status;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-  }
-  ~FuseMount() {
-    if (pid_ > 0) {
-      shell("fusermount3 -u " + mountpoint_ + " 2>/dev/null");
-      int status;
-      waitpid(pid_, &status, 0);
-    }
-  }
-  bool mounted() const { return is_mounted(mountpoint_); }
-  // Sends a signal and returns the exit status of bakefs.
-  int stop(int signal) {
-    kill(pid_, signal);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  int wait_exit() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  std::string mountpoint_;
-  pid_t pid_ = -1;
+      : test::FuseMount(BAKEFS_PATH, image, mountpoint, std::move(extra)) {}
 };
 
 class FuseTest : public ::testing::Test {
