@@ -41,9 +41,10 @@ std::string read_config(const std::string& path, bool raw) {
 
 namespace {
 
-std::string normalise(const std::string& given) {
+// "/a//b/" -> "/a/b", for the directories of option `what` (--tmpfs, --mount-point).
+std::string normalise(const std::string& given, const std::string& what) {
   if (given.empty() || given[0] != '/') {
-    throw Error("--tmpfs " + given + ": the path must be absolute");
+    throw Error(what + " " + given + ": the path must be absolute");
   }
   std::string path;
   size_t pos = 0;
@@ -52,28 +53,83 @@ std::string normalise(const std::string& given) {
     if (end == std::string::npos) end = given.size();
     std::string name = given.substr(pos, end - pos);
     if (name == "." || name == "..") {
-      throw Error("--tmpfs " + given + ": '.' and '..' are not allowed");
+      throw Error(what + " " + given + ": '.' and '..' are not allowed");
     }
     if (!name.empty()) path += "/" + name;
     pos = end + 1;
   }
-  if (path.empty()) throw Error("--tmpfs /: the root cannot be covered by a tmpfs");
+  if (path.empty()) {
+    throw Error(what + " /: " +
+                (what == "--tmpfs" ? std::string("the root cannot be covered by a tmpfs")
+                                   : std::string("the root is mounted by the boot code itself")));
+  }
   if (path.size() > format::kMaxSymlinkLength || path.find('\0') != std::string::npos) {
-    throw Error("--tmpfs " + given + ": path too long");
+    throw Error(what + " " + given + ": path too long");
   }
   return path;
 }
 
+// The "mountpoint" of every "blk" object at the top of a rumprun configuration. rumprun's own
+// launcher repeats the "blk" key, once for each disk, so the document is read event by event
+// rather than into a json object (which keeps one value of a repeated key).
+class BlkMountPoints : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  std::vector<std::string> found;
+
+  bool key(string_t& k) override {
+    if (depth_ == 1) in_blk_ = k == "blk";
+    if (depth_ == 2 && in_blk_) wanted_ = k == "mountpoint";
+    return true;
+  }
+  bool string(string_t& v) override {
+    if (depth_ == 2 && in_blk_ && wanted_) found.push_back(v);
+    wanted_ = false;
+    return true;
+  }
+  bool start_object(std::size_t) override { return enter(); }
+  bool start_array(std::size_t) override { return enter(); }
+  bool end_object() override { return leave(); }
+  bool end_array() override { return leave(); }
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool enter() {
+    ++depth_;
+    wanted_ = false;
+    return true;
+  }
+  bool leave() {
+    --depth_;
+    wanted_ = false;  // in_blk_ is set again by the next top-level key
+    return true;
+  }
+  bool value() {
+    wanted_ = false;
+    return true;
+  }
+  int depth_ = 0;
+  bool in_blk_ = false, wanted_ = false;
+};
+
 }  // namespace
 
-std::vector<std::string> tmpfs_paths(const std::vector<std::string>& lists) {
+std::vector<std::string> directory_paths(const std::vector<std::string>& lists,
+                                         const std::string& what) {
   std::vector<std::string> paths;
   for (const std::string& list : lists) {
     size_t pos = 0;
     while (pos <= list.size()) {
       size_t end = list.find(',', pos);
       if (end == std::string::npos) end = list.size();
-      if (end > pos) paths.push_back(normalise(list.substr(pos, end - pos)));
+      if (end > pos) paths.push_back(normalise(list.substr(pos, end - pos), what));
       pos = end + 1;
     }
   }
@@ -82,7 +138,16 @@ std::vector<std::string> tmpfs_paths(const std::vector<std::string>& lists) {
   return paths;
 }
 
-std::vector<std::string> add_tmpfs_directories(Tree& tree, const std::vector<std::string>& paths) {
+std::vector<std::string> config_mount_points(const std::string& config) {
+  BlkMountPoints sax;
+  if (!nlohmann::json::sax_parse(config, &sax)) return {};
+  std::vector<std::string> paths;
+  for (const std::string& p : sax.found) paths.push_back(normalise(p, "--config: blk mountpoint"));
+  return paths;
+}
+
+std::vector<std::string> add_directories(Tree& tree, const std::vector<std::string>& paths,
+                                         const std::string& what) {
   std::vector<std::string> warnings;
   for (const std::string& path : paths) {
     Inode* dir = tree.root.get();
@@ -98,13 +163,13 @@ std::vector<std::string> add_tmpfs_directories(Tree& tree, const std::vector<std
         child->mtime_sec = dir->mtime_sec;
         child->mtime_nsec = dir->mtime_nsec;
       } else if (!child->is_dir()) {
-        throw Error("--tmpfs " + path + ": " + path.substr(0, end) +
+        throw Error(what + " " + path + ": " + path.substr(0, end) +
                     " is in the image and is not a directory");
       }
       dir = child.get();
       pos = end + 1;
     }
-    if (!dir->children.empty()) {
+    if (what == "--tmpfs" && !dir->children.empty()) {
       warnings.push_back("--tmpfs " + path + ": the image's " +
                          std::to_string(dir->children.size()) +
                          " entries there are hidden once the tmpfs is mounted");
@@ -116,36 +181,32 @@ std::vector<std::string> add_tmpfs_directories(Tree& tree, const std::vector<std
 std::vector<std::string> boot_root_warnings(const Tree& tree, bool union_root) {
   std::vector<std::string> warnings;
   const bool has_etc = tree.root != nullptr && tree.root->children.count("etc") != 0;
-  if (union_root && has_etc) {
+  if (has_etc) {
     warnings.push_back(
-        "the image has its own /etc: mounted at / at boot, it hides the rump kernel's /etc "
-        "entirely. rumprun then needs its base /etc left out (rumprun-bake -m \"remove "
-        "-lrumprunfs_base\"), else it stops with 'platefs: open'; --stub-etc fills in what "
-        "libc needs (docs/RUMPRUN.md)");
+        std::string("the image has its own /etc") +
+        (union_root ? ", which hides the rump kernel's /etc entirely at boot" : "") +
+        ": rumprun then needs its base /etc left out (platform/rump/bakefs.mk does it; by "
+        "hand: rumprun-bake -m \"remove -lrumprunfs_base\"), else it halts with 'platefs: "
+        "open'; --stub-etc fills in what libc needs (docs/RUMPRUN.md)");
   }
   if (!union_root) {
+    for (const char* name : {"dev", "tmp"}) {
+      if (tree.root == nullptr) break;
+      auto it = tree.root->children.find(name);
+      if (it != tree.root->children.end() && !it->second->is_dir()) {
+        warnings.push_back(std::string("/") + name +
+                           " is not a directory: nothing is mounted there at boot (" +
+                           (std::string(name) == "dev" ? "no device nodes" : "no writable /tmp") +
+                           ")");
+      }
+    }
     warnings.push_back(
-        std::string("--root-mount plain: the image alone is / at boot, read-only. ") +
-        (has_etc ? "" : "It has no /etc, so libc finds no users or services (--stub-etc). ") +
-        "rumprun needs its base /etc left out (rumprun-bake -m \"remove -lrumprunfs_base\"), "
-        "and any mount point it makes at run time (blk, etfs) must be in the image");
+        std::string("the image alone is / at boot, read-only: the rump component adds ") +
+        (has_etc ? "/dev and /tmp" : "/dev, /tmp and /etc") +
+        " as mount points where it has none; any other directory something is mounted on at "
+        "run time (rumprun -b disk,/data) must be in the image (--mount-point)");
   }
   return warnings;
-}
-
-void add_root_mount_points(Tree& tree) {
-  for (auto [name, mode] : {std::pair{"dev", 0040755}, std::pair{"tmp", 0041777}}) {
-    auto& child = tree.root->children[name];
-    if (child == nullptr) {
-      child = std::make_shared<Inode>();
-      child->mode = static_cast<uint16_t>(mode);
-      child->mtime_sec = tree.root->mtime_sec;
-      child->mtime_nsec = tree.root->mtime_nsec;
-    } else if (!child->is_dir()) {
-      throw Error(std::string("--root-mount plain: /") + name +
-                  " is in the image and is not a directory");
-    }
-  }
 }
 
 }  // namespace bakefs::build

@@ -15,24 +15,32 @@ namespace bakefs::build {
 // configuration is a JSON object); errors name the file, line and column.
 std::string read_config(const std::string& path, bool raw);
 
-// Splits "/tmp,/var/run" lists, normalises each path ("/a//b/" -> "/a/b") and sorts them, so a
-// directory is mounted before the ones inside it. "/" and relative paths are errors.
-std::vector<std::string> tmpfs_paths(const std::vector<std::string>& lists);
+// Splits "/tmp,/var/run" lists of option `what` (--tmpfs, --mount-point), normalises each path
+// ("/a//b/" -> "/a/b") and sorts them, so a directory is mounted before the ones inside it.
+// "/" and relative paths are errors naming the option.
+std::vector<std::string> directory_paths(const std::vector<std::string>& lists,
+                                         const std::string& what);
+inline std::vector<std::string> tmpfs_paths(const std::vector<std::string>& lists) {
+  return directory_paths(lists, "--tmpfs");
+}
+
+// The mount points of the disks a rumprun launch configuration names (the "mountpoint" of
+// each top-level "blk" object, however many there are), normalised; none if it is not JSON.
+std::vector<std::string> config_mount_points(const std::string& config);
 
 // Makes sure each path is a directory in the tree: missing ones (and their parents) are
-// created, 0755 and owned by root; a path that exists as something else is an error.
-// Returns warnings: a non-empty directory's entries are hidden once the tmpfs covers it.
-std::vector<std::string> add_tmpfs_directories(Tree& tree, const std::vector<std::string>& paths);
+// created, 0755 and owned by root; a path that exists as something else is an error naming
+// option `what`. Returns warnings: for --tmpfs, a non-empty directory's entries are hidden
+// once the tmpfs covers it.
+std::vector<std::string> add_directories(Tree& tree, const std::vector<std::string>& paths,
+                                         const std::string& what);
 
 // For an image linked into a program and mounted at / at boot (--emit-object, --emit-asm):
-// what its top-level names will hide of the rump kernel's own root, or, mounted alone
-// (`union` false), what it lacks. /dev and /tmp are taken care of at boot (platform/rump);
-// /etc is the image's to provide.
+// what a user must know. Alone at / (the default, `union_root` false) the boot code adds
+// /dev, /tmp and /etc where the image has none (platform/rump); any other mount point must be
+// in the image. Over the rump kernel's root, its top-level names hide the kernel's.
 std::vector<std::string> boot_root_warnings(const Tree& tree, bool union_root);
 
-// --root-mount plain: the image alone is /, so it needs the mount points the boot code covers:
-// /dev (0755) and /tmp (1777) are created when missing, owned by root.
-void add_root_mount_points(Tree& tree);
 
 }  // namespace bakefs::build
 

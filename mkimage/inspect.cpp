@@ -389,10 +389,11 @@ int info(const OpenImage& image, bool json) {
   }
   if (!tmpfs.empty()) j["tmpfs"] = tmpfs;
   std::string root;
-  if (image.fs.boot_record(BAKEFS_BOOT_ROOT, 0, root) == BAKEFS_OK && root.size() == 4) {
-    j["root_mount"] =
-        (static_cast<uint8_t>(root[0]) & BAKEFS_BOOT_ROOT_NOUNION) ? "plain" : "union";
-  }
+  // No record: the default, the image alone at / (platform/rump/bakefs_boot.c).
+  const bool union_root = image.fs.boot_record(BAKEFS_BOOT_ROOT, 0, root) == BAKEFS_OK &&
+                          root.size() == 4 &&
+                          (static_cast<uint8_t>(root[0]) & BAKEFS_BOOT_ROOT_NOUNION) == 0;
+  j["root_mount"] = union_root ? "union" : "plain";
   if (json) {
     std::printf("%s\n", j.dump(2).c_str());
     return kExitOk;

@@ -133,13 +133,14 @@ int main(int argc, char** argv) {
   app.add_flag("--ignore-errors", ignore_errors,
                "leave out unreadable files and directories with a warning, instead of failing");
   app.add_flag("--no-progress", no_progress, "no progress line, even on a terminal");
-  std::string root_mount = "union";
+  std::string root_mount;
   app.add_option("--root-mount", root_mount,
-                 "how the rump component mounts the image as / at boot: union (over the rump "
-                 "kernel's own root, whose /dev, /tmp and /etc show where the image has no "
-                 "such name) or plain (the image alone; /dev and /tmp are added)")
-      ->check(CLI::IsMember({"union", "plain"}))
-      ->capture_default_str();
+                 "how the rump component mounts the image as / at boot: plain (the default: "
+                 "the image alone; the component adds /dev, /tmp and /etc where the image has "
+                 "none) or union (over the rump kernel's own root; see platform/rump/README.md "
+                 "for what that breaks)")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"union", "plain"}));
   std::string config_file;
   bool config_raw = false;
   std::vector<std::string> tmpfs_lists;
@@ -151,6 +152,12 @@ int main(int argc, char** argv) {
                  "directories to cover with a tmpfs at boot, after / is mounted: "
                  "--tmpfs /tmp,/var/run (created in the image if missing)")
       ->allow_extra_args(false);
+  std::vector<std::string> mount_point_lists;
+  app.add_option("--mount-point", mount_point_lists,
+                 "directories something is mounted on at run time (rumprun -b disk,/data): "
+                 "created in the image if missing, since nothing can be made at / once it is "
+                 "mounted; the disks of --config are added by themselves")
+      ->type_name("DIR[,DIR...]");
   bool stub_etc = false;
   app.add_flag("--stub-etc", stub_etc,
                "add a minimal NetBSD /etc (users and their databases, groups, hosts, services, "
@@ -249,6 +256,11 @@ int main(int argc, char** argv) {
   try {
     if (!config_file.empty()) options.config = bakefs::build::read_config(config_file, config_raw);
     options.tmpfs = bakefs::build::tmpfs_paths(tmpfs_lists);
+    const std::vector<std::string> mount_points =
+        bakefs::build::directory_paths(mount_point_lists, "--mount-point");
+    const std::vector<std::string> disk_mount_points =
+        config_raw ? std::vector<std::string>{}
+                   : bakefs::build::config_mount_points(options.config);
     for (const auto& file : exclude_files) {
       for (auto& pattern : bakefs::build::read_list_file(file)) excludes.push_back(pattern);
     }
@@ -287,13 +299,16 @@ int main(int argc, char** argv) {
     // The password databases follow the master.passwd the image ends up with (a spec may have
     // given one), and keep the modes and owners the spec and the id maps gave them.
     if (stub_etc) bakefs::build::regenerate_password_files(tree, stub, stub_options);
-    if (root_mount == "plain") {
-      options.root_flags = bakefs::format::kBootRootNoUnion;
-      bakefs::build::add_root_mount_points(tree);
-    }
-    for (const auto& warning : bakefs::build::add_tmpfs_directories(tree, options.tmpfs)) {
+    // No record is the default, plain; an explicit choice is recorded either way.
+    if (root_mount == "plain") options.root_flags = bakefs::format::kBootRootNoUnion;
+    if (root_mount == "union") options.root_flags = 0;
+    for (const auto& warning : bakefs::build::add_directories(tree, options.tmpfs, "--tmpfs")) {
       warn(warning);
     }
+    // Where something is mounted at run time (rumprun -b, or the configuration's disks): the
+    // image alone at / cannot get new names then.
+    bakefs::build::add_directories(tree, mount_points, "--mount-point");
+    bakefs::build::add_directories(tree, disk_mount_points, "--config " + config_file + ": blk");
     if (options.build_time) bakefs::build::clamp_mtimes(tree, *options.build_time);
     if (!sort_file.empty()) {
       std::vector<std::string> missing;
@@ -310,7 +325,7 @@ int main(int argc, char** argv) {
       };
     }
     if (!emit_object.empty() || !emit_asm.empty()) {
-      for (const auto& warning : bakefs::build::boot_root_warnings(tree, !options.root_flags)) {
+      for (const auto& warning : bakefs::build::boot_root_warnings(tree, root_mount == "union")) {
         warn(warning);
       }
     }

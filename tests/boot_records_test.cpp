@@ -154,56 +154,103 @@ TEST(BootRecords, TheToolShowsThem) {
   EXPECT_NE(r.output.find("no launch configuration"), std::string::npos) << r.output;
 }
 
-TEST(BootRecords, AnImageForBootWithItsOwnEtcIsWarnedAbout) {
+TEST(BootRecords, AnImageForBootIsToldWhatItsRootGetsAndLacks) {
   TempDir dir;
   make_source(dir / "src");
   std::string base = std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + (dir / "img");
   auto r = run(base + " --emit-object " + (dir / "img.o"));
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_EQ(r.output.find("/etc"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the image alone is / at boot, read-only: the rump component adds "
+                          "/dev, /tmp and /etc as mount points"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("--mount-point"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("its own /etc"), std::string::npos) << r.output;
   make_dir(dir / "src/etc");
   r = run(base + " --emit-object " + (dir / "img.o"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("warning: the image has its own /etc"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("remove -lrumprunfs_base"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("adds /dev and /tmp as mount points"), std::string::npos) << r.output;
+  // A file where the boot code would mount something.
+  write_file(dir / "src/tmp", "x");
+  r = run(base + " --emit-object " + (dir / "img.o"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("/tmp is not a directory"), std::string::npos) << r.output;
   r = run(base);  // an image file only (FUSE, tools): no such warning
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "");
 }
 
-TEST(BootRecords, APlainRootHasItsMountPointsAndSaysSo) {
+TEST(BootRecords, MountPointsAreInTheImageGivenOrFromTheConfigsDisks) {
   TempDir dir;
   make_source(dir / "src");
-  std::string base = std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + (dir / "img");
-  auto r = run(base + " --root-mount plain --emit-object " + (dir / "img.o"));
+  // rumprun's launcher repeats "blk", once a disk: every one counts.
+  write_file(dir / "app.json",
+             "{\"cmdline\": \"app\", \"blk\": {\"source\": \"dev\", \"path\": \"/dev/ld0a\", "
+             "\"fstype\": \"blk\", \"mountpoint\": \"/data\"}, \"blk\": {\"source\": \"etfs\", "
+             "\"path\": \"ld1a\", \"fstype\": \"blk\", \"mountpoint\": \"/var//cache/\"}, "
+             "\"net\": {\"mountpoint\": \"/not-a-disk\"}}");
+  auto r = run(std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + (dir / "img") +
+               " --config " + (dir / "app.json") + " --mount-point /mnt/usb,/media");
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("--root-mount plain: the image alone is /"), std::string::npos)
-      << r.output;
-  EXPECT_NE(r.output.find("It has no /etc"), std::string::npos) << r.output;
   auto m = posix::MountedImage::open(dir / "img");
-  std::string flags;
-  ASSERT_EQ(m.fs.boot_record(BAKEFS_BOOT_ROOT, 0, flags), BAKEFS_OK);
-  ASSERT_EQ(flags.size(), 4u);
-  EXPECT_EQ(flags, std::string("\x01\0\0\0", 4));
-  for (auto [path, mode] : {std::pair{"/dev", 040755u}, std::pair{"/tmp", 041777u}}) {
+  for (const char* path : {"/data", "/var/cache", "/mnt/usb", "/media"}) {
     bakefs_ino ino = 0;
     bakefs_attr a;
     ASSERT_EQ(m.fs.resolve(path, ino), BAKEFS_OK) << path;
     ASSERT_EQ(m.fs.getattr(ino, a), BAKEFS_OK);
-    EXPECT_EQ(a.mode, mode) << path;
+    EXPECT_EQ(a.mode, 040755u) << path;
   }
-  r = run(std::string(BAKEFS_PATH) + " info " + (dir / "img"));
-  EXPECT_NE(r.output.find("root_mount:          plain"), std::string::npos) << r.output;
-  // The default (union) stores no record; a file where a mount point must be is an error.
-  make_image(dir / "src", dir / "plain-default");
-  auto d = posix::MountedImage::open(dir / "plain-default");
-  EXPECT_EQ(d.fs.boot_record(BAKEFS_BOOT_ROOT, 0, flags), BAKEFS_ENOENT);
-  write_file(dir / "src/tmp", "x");
-  r = run(base + " --root-mount plain");
+  bakefs_ino ino = 0;
+  EXPECT_EQ(m.fs.resolve("/not-a-disk", ino), BAKEFS_ENOENT);
+  EXPECT_EQ(build::config_mount_points("{\"blk\": {\"mountpoint\": \"/a/\"}}"),
+            std::vector<std::string>{"/a"});
+  EXPECT_TRUE(build::config_mount_points("not json").empty());
+  // A file in the way, or a relative path, is an error naming the option.
+  write_file(dir / "src/media", "x");
+  r = run(std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + (dir / "img2") +
+          " --mount-point /media");
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.output.find("/tmp is in the image and is not a directory"), std::string::npos)
+  EXPECT_NE(r.output.find("--mount-point /media: /media is in the image and is not a directory"),
+            std::string::npos)
       << r.output;
-  EXPECT_EQ(run(base + " --root-mount sideways").status, 2);
+  r = run(std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + (dir / "img2") +
+          " --mount-point data");
+  EXPECT_NE(r.output.find("--mount-point data: the path must be absolute"), std::string::npos)
+      << r.output;
+}
+
+TEST(BootRecords, TheRootMountIsPlainUnlessUnionIsAskedFor) {
+  TempDir dir;
+  make_source(dir / "src");
+  std::string base = std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o ";
+  struct Case {
+    std::string option, image;
+    int record;  // -1: none
+    const char* shown;
+  };
+  for (const Case& c : {Case{"", "default", -1, "plain"}, Case{"--root-mount plain", "plain", 1, "plain"},
+                        Case{"--root-mount union", "union", 0, "union"}}) {
+    auto r = run(base + (dir / c.image) + " " + c.option);
+    ASSERT_EQ(r.status, 0) << c.option << r.output;
+    auto m = posix::MountedImage::open(dir / c.image);
+    std::string flags;
+    if (c.record < 0) {
+      EXPECT_EQ(m.fs.boot_record(BAKEFS_BOOT_ROOT, 0, flags), BAKEFS_ENOENT);
+    } else {
+      ASSERT_EQ(m.fs.boot_record(BAKEFS_BOOT_ROOT, 0, flags), BAKEFS_OK);
+      EXPECT_EQ(flags, std::string(1, static_cast<char>(c.record)) + std::string(3, '\0'));
+    }
+    // The image is the tree: mount points are the boot code's to add, not mkimage's.
+    bakefs_ino ino = 0;
+    EXPECT_EQ(m.fs.resolve("/dev", ino), BAKEFS_ENOENT) << c.option;
+    EXPECT_EQ(m.fs.resolve("/tmp", ino), BAKEFS_ENOENT) << c.option;
+    r = run(std::string(BAKEFS_PATH) + " info " + (dir / c.image));
+    EXPECT_NE(r.output.find(std::string("root_mount:          ") + c.shown), std::string::npos)
+        << c.option << r.output;
+  }
+  EXPECT_EQ(run(base + (dir / "x") + " --root-mount sideways").status, 2);
 }
 
 // Forged records whose checksums hold (as an attacker could make them) are still refused.

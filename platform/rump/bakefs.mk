@@ -37,9 +37,10 @@
 #   BAKEFS_IMAGE_HAS_ETC  yes: the image brings /etc, so rumprun's built-in /etc
 #                      (librumprunfs_base) is left out of the bake (it would halt at boot,
 #                      "platefs: open", trying to create its files in the read-only image);
-#                      no: keep rumprun's /etc. Default: yes with --stub-etc, with
-#                      --root-mount plain (the image alone is /) or when a source directory
-#                      has etc/, else no (a tar archive with etc/ needs yes by hand).
+#                      no: keep rumprun's /etc (the component covers the image's missing
+#                      /etc with a tmpfs that rumprun fills). Default: yes with --stub-etc or
+#                      when a source directory has etc/, else no (a tar archive with etc/
+#                      needs yes by hand).
 #
 # Results: BAKEFS_IMAGE, BAKEFS_IMAGE_OBJECT, BAKEFS_COMPONENT (files and rules),
 # BAKEFS_BAKE_ARGS and BAKEFS_BAKE_DEPS (for the bake rule), targets bakefs-image,
@@ -70,7 +71,7 @@ RUMPRUN_BAKE_EXTRA ?=
 RUMPMAKE ?=
 
 ifeq ($(origin BAKEFS_IMAGE_HAS_ETC),undefined)
-BAKEFS_IMAGE_HAS_ETC := $(if $(filter --stub-etc plain --root-mount=plain,$(BAKEFS_MKIMAGE_FLAGS))$(wildcard $(addsuffix /etc,$(BAKEFS_IMAGE_SOURCES))),yes,no)
+BAKEFS_IMAGE_HAS_ETC := $(if $(filter --stub-etc,$(BAKEFS_MKIMAGE_FLAGS))$(wildcard $(addsuffix /etc,$(BAKEFS_IMAGE_SOURCES))),yes,no)
 endif
 
 # rumprun-bake: the component and the image object join the configuration's libraries

@@ -122,6 +122,55 @@ static int bakefs_boot_resolve(bakefs_fs* fs, const char* path, size_t length,
   return bakefs_getattr(fs, ino, attr);
 }
 
+/* The image alone at `/` needs a place for what a union with the rump kernel's root showed
+ * there: where the image has no /dev, /tmp or /etc, an empty mount-point directory is added
+ * (bakefs_rump_add_mount_dir) for the rump kernel's device nodes, a tmpfs, and a tmpfs for
+ * the /etc that rumprun's base files (librumprunfs_base) are written into at start-up.
+ * Returns which were added (BAKEFS_BOOT_ADDED_*). */
+#define BAKEFS_BOOT_ADDED_DEV 1u
+#define BAKEFS_BOOT_ADDED_TMP 2u
+#define BAKEFS_BOOT_ADDED_ETC 4u
+static unsigned bakefs_boot_mount_dirs(struct vnode* root) {
+  static const struct {
+    const char* name;
+    uint32_t mode;
+    unsigned bit;
+  } dirs[] = {
+      {"dev", 0755, BAKEFS_BOOT_ADDED_DEV},
+      {"tmp", 01777, BAKEFS_BOOT_ADDED_TMP},
+      {"etc", 0755, BAKEFS_BOOT_ADDED_ETC},
+  };
+  bakefs_fs* fs = VFSTOBAKEFS(root->v_mount)->bm_fs;
+  unsigned added = 0;
+  for (size_t i = 0; i < __arraycount(dirs); ++i) {
+    bakefs_ino ino;
+    if (bakefs_lookup(fs, BAKEFS_ROOT_INO, dirs[i].name, strlen(dirs[i].name), &ino) ==
+        BAKEFS_OK) {
+      continue;
+    }
+    int error = bakefs_rump_add_mount_dir(root->v_mount, dirs[i].name, dirs[i].mode);
+    if (error != 0) {
+      printf("bakefs: cannot add /%s as a mount point (error %d)\n", dirs[i].name, error);
+      continue;
+    }
+    added |= dirs[i].bit;
+  }
+  /* Lookups at the root before this (the mount's own) must not be remembered as misses. */
+  cache_purge(root);
+  return added;
+}
+
+/* Whether name at the top of `/` is a directory, the image's or a mount-point one. */
+static bool bakefs_boot_is_dir(struct vnode* root, const char* name) {
+  char path[MAXPATHLEN];
+  struct vnode* vp;
+  snprintf(path, sizeof(path), "/%s", name);
+  if (namei_simple_kernel(path, NSM_NOFOLLOW_NOEMULROOT, &vp) != 0) return false;
+  const bool dir = vp->v_type == VDIR && vp->v_mount == root->v_mount;
+  vrele(vp);
+  return dir;
+}
+
 /* Copies every device node of directory from (the rump kernel's old /dev) into /dev. */
 static void bakefs_boot_copy_devices(struct vnode* from) {
   const size_t size = 8192;
@@ -175,7 +224,7 @@ static void bakefs_boot_copy_devices(struct vnode* from) {
     }
   }
   kmem_free(buf, size);
-  printf("bakefs: the image's /dev is covered by the rump kernel's devices (%d nodes)\n", copied);
+  printf("bakefs: /dev holds the rump kernel's device nodes (%d)\n", copied);
 }
 
 /* The image has its own /dev: cover it with a rumpfs holding the rump kernel's nodes. */
@@ -191,8 +240,9 @@ static void bakefs_boot_dev(struct vnode* old_dev) {
   bakefs_boot_copy_devices(old_dev);
 }
 
-/* Mounts a tmpfs on every BAKEFS_BOOT_TMPFS path, and on /tmp when the image has one. */
-static void bakefs_boot_tmpfs(bakefs_fs* fs) {
+/* Mounts a tmpfs on every BAKEFS_BOOT_TMPFS path, on /tmp when the image has one or a
+ * mount-point directory was added for it, and on an added /etc. */
+static void bakefs_boot_tmpfs(bakefs_fs* fs, struct vnode* root, unsigned added) {
   struct bakefs_attr attr;
   bool covered_tmp = false;
   char path[MAXPATHLEN];
@@ -217,10 +267,19 @@ static void bakefs_boot_tmpfs(bakefs_fs* fs) {
     if (error != 0) printf("bakefs: cannot mount a tmpfs on %s (error %d)\n", path, error);
     if (strcmp(path, "/tmp") == 0) covered_tmp = true;
   }
-  if (!covered_tmp && bakefs_boot_resolve(fs, "/tmp", 4, &attr) == BAKEFS_OK &&
-      bakefs_rump_vtype(attr.mode) == VDIR) {
+  if (!covered_tmp && bakefs_boot_is_dir(root, "tmp")) {
+    if (bakefs_boot_resolve(fs, "/tmp", 4, &attr) != BAKEFS_OK) {
+      memset(&attr, 0, sizeof(attr));
+      attr.mode = 01777;
+    }
     int error = bakefs_boot_cover("/tmp", &attr);
-    if (error != 0) printf("bakefs: cannot cover the image's /tmp (error %d)\n", error);
+    if (error != 0) printf("bakefs: cannot cover /tmp (error %d)\n", error);
+  }
+  if (added & BAKEFS_BOOT_ADDED_ETC) {
+    memset(&attr, 0, sizeof(attr));
+    attr.mode = 0755;
+    int error = bakefs_boot_cover("/etc", &attr);
+    if (error != 0) printf("bakefs: cannot cover /etc (error %d)\n", error);
   }
 }
 
@@ -315,8 +374,8 @@ static void bakefs_boot_keep_config(bakefs_fs* fs) {
 
 /* Whether to mount the image over the rump kernel's root (MNT_UNION) or alone: its BOOT_ROOT
  * record (mkimage --root-mount) decides, read through a short-lived mount of the core with the
- * smallest cache. Union unless the record says otherwise, or the image cannot be read (then
- * the real mount fails and says so). */
+ * smallest cache. Alone unless a record asks for the union (mkimage --root-mount union), or
+ * the image cannot be read (then the real mount fails and says so). */
 static bool bakefs_boot_wants_union(const void* image, size_t length) {
   struct bakefs_platform platform;
   bakefs_rump_platform(&platform);
@@ -326,10 +385,10 @@ static bool bakefs_boot_wants_union(const void* image, size_t length) {
   options.decompressors = 1;
   options.verify_slots = 16;
   bakefs_fs* fs;
-  if (bakefs_mount(image, length, &platform, &options, &fs) != BAKEFS_OK) return true;
+  if (bakefs_mount(image, length, &platform, &options, &fs) != BAKEFS_OK) return false;
   const void* data;
   size_t size;
-  bool want_union = true;
+  bool want_union = false;
   if (bakefs_boot_record(fs, BAKEFS_BOOT_ROOT, 0, &data, &size) == BAKEFS_OK && size == 4) {
     const uint8_t* flags = data;
     want_union = (flags[0] & BAKEFS_BOOT_ROOT_NOUNION) == 0;
@@ -378,14 +437,11 @@ static void bakefs_boot_root(void) {
   bakefs_fs* fs = VFSTOBAKEFS(root->v_mount)->bm_fs;
   printf("bakefs: mounted the linked-in image (%zu bytes) at / (read-only%s)\n", length,
          want_union ? ", union" : ", alone");
+  const unsigned added = want_union ? 0 : bakefs_boot_mount_dirs(root);
 
-  struct bakefs_attr attr;
-  if (bakefs_boot_resolve(fs, "/dev", 4, &attr) == BAKEFS_OK &&
-      bakefs_rump_vtype(attr.mode) == VDIR && old_dev != NULL) {
-    bakefs_boot_dev(old_dev);
-  }
+  if (bakefs_boot_is_dir(root, "dev") && old_dev != NULL) bakefs_boot_dev(old_dev);
   if (old_dev != NULL) vrele(old_dev);
-  bakefs_boot_tmpfs(fs);
+  bakefs_boot_tmpfs(fs, root, added);
   bakefs_boot_keep_config(fs);
   vrele(root);
 }

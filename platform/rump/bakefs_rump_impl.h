@@ -14,6 +14,21 @@
 
 #define BAKEFS_VFSNAME "bakefs"
 
+/* Mount-point directories: empty directories that the boot code adds at the top of an image
+ * mounted alone at `/` where the image has no such name, so that the rump kernel's own
+ * /dev, /tmp and /etc (what a union with its root used to show) can be mounted there. They
+ * are read-only, owned by root, dated like the image, and have the inode numbers after the
+ * image's last; they exist only in this mount, never in the image. */
+#define BAKEFS_MAX_MOUNT_DIRS 4
+#define BAKEFS_MOUNT_DIR_NAME_MAX 15
+struct bakefs_mount_dir {
+  char bd_name[BAKEFS_MOUNT_DIR_NAME_MAX + 1];
+  size_t bd_length;
+  uint32_t bd_mode; /* permissions */
+};
+/* readdir positions of the root's mount-point directories, after every position of the image */
+#define BAKEFS_MOUNT_DIR_POS ((uint64_t)1 << 62)
+
 /* One mounted image. */
 struct bakefs_mount {
   bakefs_fs* bm_fs;
@@ -22,6 +37,8 @@ struct bakefs_mount {
   size_t bm_length;
   struct bakefs_fsstat bm_stat;
   struct mount* bm_mp;
+  unsigned bm_mount_dirs; /* how many of bm_mount_dir are in use */
+  struct bakefs_mount_dir bm_mount_dir[BAKEFS_MAX_MOUNT_DIRS];
 };
 
 /* One inode; the vnode cache key is bn_ino. Attributes never change: they are read once. */
@@ -46,6 +63,19 @@ void bakefs_rump_platform(struct bakefs_platform* platform);
 
 /* The image linked into the program, or 0 with *length 0. */
 const void* bakefs_rump_embedded(size_t* length);
+
+/* Adds a mount-point directory `name` (permissions mode) at the top of the image mounted at
+ * mp; only before anything but the boot code uses the mount. 0, or an errno. */
+int bakefs_rump_add_mount_dir(struct mount* mp, const char* name, uint32_t mode);
+
+/* The mount-point directory inode number ino is, or NULL when it is the image's. */
+const struct bakefs_mount_dir* bakefs_rump_mount_dir(const struct bakefs_mount* bmp,
+                                                     bakefs_ino ino);
+
+/* The inode number of mount-point directory i. */
+static inline bakefs_ino bakefs_rump_mount_dir_ino(const struct bakefs_mount* bmp, unsigned i) {
+  return bmp->bm_stat.max_ino + 1 + i;
+}
 
 /* The vnode type of a POSIX mode. */
 enum vtype bakefs_rump_vtype(uint32_t mode);

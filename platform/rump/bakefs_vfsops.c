@@ -14,6 +14,7 @@
 #include <sys/mutex.h>
 #include <sys/namei.h>
 #include <sys/proc.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syslog.h>
 #include <sys/systm.h>
@@ -245,9 +246,36 @@ static int bakefs_vfs_unmount(struct mount* mp, int mntflags) {
   return 0;
 }
 
+int bakefs_rump_add_mount_dir(struct mount* mp, const char* name, uint32_t mode) {
+  struct bakefs_mount* bmp = VFSTOBAKEFS(mp);
+  const size_t length = strlen(name);
+  if (length == 0 || length > BAKEFS_MOUNT_DIR_NAME_MAX || strchr(name, '/') != NULL)
+    return EINVAL;
+  if (bmp->bm_mount_dirs == BAKEFS_MAX_MOUNT_DIRS) return ENOSPC;
+  if (bmp->bm_stat.max_ino > UINT32_MAX - BAKEFS_MAX_MOUNT_DIRS) return EOVERFLOW;
+  bakefs_ino ino;
+  if (bakefs_lookup(bmp->bm_fs, BAKEFS_ROOT_INO, name, length, &ino) == BAKEFS_OK) return EEXIST;
+  for (unsigned i = 0; i < bmp->bm_mount_dirs; ++i) {
+    if (strcmp(bmp->bm_mount_dir[i].bd_name, name) == 0) return EEXIST;
+  }
+  struct bakefs_mount_dir* d = &bmp->bm_mount_dir[bmp->bm_mount_dirs];
+  memcpy(d->bd_name, name, length + 1);
+  d->bd_length = length;
+  d->bd_mode = mode & ALLPERMS;
+  bmp->bm_mount_dirs++;
+  return 0;
+}
+
+const struct bakefs_mount_dir* bakefs_rump_mount_dir(const struct bakefs_mount* bmp,
+                                                     bakefs_ino ino) {
+  if (ino <= bmp->bm_stat.max_ino) return NULL;
+  const uint64_t i = (uint64_t)ino - bmp->bm_stat.max_ino - 1;
+  return i < bmp->bm_mount_dirs ? &bmp->bm_mount_dir[i] : NULL;
+}
+
 static int bakefs_vfs_vget(struct mount* mp, ino_t ino, struct vnode** vpp) {
   struct bakefs_mount* bmp = VFSTOBAKEFS(mp);
-  if (ino < 1 || ino > bmp->bm_stat.max_ino) return ENOENT;
+  if (ino < 1 || ino > (ino_t)bmp->bm_stat.max_ino + bmp->bm_mount_dirs) return ENOENT;
   bakefs_ino key = (bakefs_ino)ino;
   int error = vcache_get(mp, &key, sizeof(key), vpp);
   if (error != 0) return error;
@@ -294,7 +322,19 @@ static int bakefs_vfs_loadvnode(struct mount* mp, struct vnode* vp, const void* 
   memcpy(&ino, key, sizeof(ino));
 
   struct bakefs_node* node = kmem_zalloc(sizeof(*node), KM_SLEEP);
-  int status = bakefs_getattr(bmp->bm_fs, ino, &node->bn_attr);
+  const struct bakefs_mount_dir* mount_dir = bakefs_rump_mount_dir(bmp, ino);
+  int status = BAKEFS_OK;
+  if (mount_dir != NULL) {
+    struct bakefs_attr* a = &node->bn_attr;
+    a->ino = ino;
+    a->mode = S_IFDIR | mount_dir->bd_mode;
+    a->nlink = 2;
+    a->mtime_sec = bmp->bm_stat.build_time_sec;
+    a->mtime_nsec = bmp->bm_stat.build_time_nsec;
+    a->block_size = bmp->bm_stat.block_size;
+  } else {
+    status = bakefs_getattr(bmp->bm_fs, ino, &node->bn_attr);
+  }
   if (status != BAKEFS_OK) {
     kmem_free(node, sizeof(*node));
     return bakefs_to_errno(status);

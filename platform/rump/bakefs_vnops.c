@@ -44,6 +44,37 @@ static bool bakefs_is_image_object(const struct vnode* vp) {
 
 /* ---- Names ---------------------------------------------------------------------------------- */
 
+/* Lookups that the mount-point directories answer (bakefs_rump_impl.h): their own "." and ".."
+ * (the root) and nothing else, and their names in the root where the image has none.
+ * BAKEFS_ENOTSUP: the image answers. */
+static int bakefs_mount_dir_lookup(struct vnode* dvp, const char* name, size_t length,
+                                   bakefs_ino* out) {
+  const struct bakefs_mount* bmp = VFSTOBAKEFS(dvp->v_mount);
+  const bakefs_ino dir = VTOBN(dvp)->bn_ino;
+  if (bakefs_rump_mount_dir(bmp, dir) != NULL) {
+    if (length == 1 && name[0] == '.') {
+      *out = dir;
+      return BAKEFS_OK;
+    }
+    if (length == 2 && name[0] == '.' && name[1] == '.') {
+      *out = BAKEFS_ROOT_INO;
+      return BAKEFS_OK;
+    }
+    return BAKEFS_ENOENT;
+  }
+  if (dir != BAKEFS_ROOT_INO || bmp->bm_mount_dirs == 0) return BAKEFS_ENOTSUP;
+  int status = bakefs_lookup(bmp->bm_fs, dir, name, length, out);
+  if (status != BAKEFS_ENOENT) return status;
+  for (unsigned i = 0; i < bmp->bm_mount_dirs; ++i) {
+    const struct bakefs_mount_dir* d = &bmp->bm_mount_dir[i];
+    if (d->bd_length == length && memcmp(d->bd_name, name, length) == 0) {
+      *out = bakefs_rump_mount_dir_ino(bmp, i);
+      return BAKEFS_OK;
+    }
+  }
+  return BAKEFS_ENOENT;
+}
+
 static int bakefs_vop_lookup(void* v) {
   struct vop_lookup_v2_args* ap = v;
   struct vnode* dvp = ap->a_dvp;
@@ -69,8 +100,11 @@ static int bakefs_vop_lookup(void* v) {
   }
 
   bakefs_ino ino;
-  int status =
-      bakefs_lookup(VTOBFS(dvp), VTOBN(dvp)->bn_ino, cnp->cn_nameptr, cnp->cn_namelen, &ino);
+  int status = bakefs_mount_dir_lookup(dvp, cnp->cn_nameptr, cnp->cn_namelen, &ino);
+  if (status == BAKEFS_ENOTSUP) {
+    status =
+        bakefs_lookup(VTOBFS(dvp), VTOBN(dvp)->bn_ino, cnp->cn_nameptr, cnp->cn_namelen, &ino);
+  }
   if (status == BAKEFS_ENOENT) {
     /* A missing name is ENOENT, so a union mount falls through to the covered directory; only
      * creating a name in one of the image's own directories says EROFS. */
@@ -301,6 +335,33 @@ static int bakefs_readdir_emit(void* ctx, const char* name, size_t length, bakef
   return 0;
 }
 
+/* The image's entries of directory vp from pos on, then, in the root, the mount-point
+ * directories; a mount-point directory has only "." and "..". */
+static int bakefs_readdir_all(struct vnode* vp, uint64_t pos, struct bakefs_readdir_ctx* c) {
+  const struct bakefs_mount* bmp = VFSTOBAKEFS(vp->v_mount);
+  const bakefs_ino ino = VTOBN(vp)->bn_ino;
+  if (bakefs_rump_mount_dir(bmp, ino) != NULL) {
+    if (pos == 0 && bakefs_readdir_emit(c, ".", 1, ino, DT_DIR, 0, 1) != 0) return BAKEFS_OK;
+    if (pos <= 1) bakefs_readdir_emit(c, "..", 2, BAKEFS_ROOT_INO, DT_DIR, 1, 2);
+    return BAKEFS_OK;
+  }
+  if (pos < BAKEFS_MOUNT_DIR_POS) {
+    int status = bakefs_readdir(bmp->bm_fs, ino, pos, bakefs_readdir_emit, c);
+    if (status != BAKEFS_OK || c->stopped || c->error != 0) return status;
+    pos = BAKEFS_MOUNT_DIR_POS;
+  }
+  if (ino != BAKEFS_ROOT_INO) return BAKEFS_OK;
+  for (uint64_t i = pos - BAKEFS_MOUNT_DIR_POS; i < bmp->bm_mount_dirs; ++i) {
+    const struct bakefs_mount_dir* d = &bmp->bm_mount_dir[i];
+    if (bakefs_readdir_emit(c, d->bd_name, d->bd_length,
+                            bakefs_rump_mount_dir_ino(bmp, (unsigned)i), DT_DIR,
+                            BAKEFS_MOUNT_DIR_POS + i, BAKEFS_MOUNT_DIR_POS + i + 1) != 0) {
+      break;
+    }
+  }
+  return BAKEFS_OK;
+}
+
 static int bakefs_vop_readdir(void* v) {
   struct vop_readdir_args* ap = v;
   struct vnode* vp = ap->a_vp;
@@ -320,8 +381,7 @@ static int bakefs_vop_readdir(void* v) {
     c.cookies = malloc(c.maxcookies * sizeof(off_t), M_TEMP, M_WAITOK);
   }
 
-  int status = bakefs_readdir(VTOBFS(vp), VTOBN(vp)->bn_ino, (uint64_t)uio->uio_offset,
-                              bakefs_readdir_emit, &c);
+  int status = bakefs_readdir_all(vp, (uint64_t)uio->uio_offset, &c);
   error = c.error != 0 ? c.error : bakefs_to_errno(status);
   if (error == 0 && c.used == 0 && c.stopped) error = EINVAL; /* no room for one entry */
   if (error == 0 && c.used > 0) {
@@ -363,6 +423,7 @@ static int bakefs_xattr_fetch(struct vnode* vp, const char* full, void** value, 
   bakefs_fs* fs = VTOBFS(vp);
   const bakefs_ino ino = VTOBN(vp)->bn_ino;
   size_t needed = 0;
+  if (bakefs_rump_mount_dir(VFSTOBAKEFS(vp->v_mount), ino) != NULL) return ENOATTR;
   int status = bakefs_getxattr(fs, ino, full, NULL, 0, &needed);
   if (status != BAKEFS_OK && status != BAKEFS_ERANGE) return bakefs_to_errno(status);
   void* buf = kmem_alloc(MAX(needed, 1), KM_SLEEP);
@@ -417,6 +478,10 @@ static int bakefs_vop_listextattr(void* v) {
 
   int error = bakefs_xattr_check(vp, ns, ap->a_cred, VREAD);
   if (error != 0) return error;
+  if (bakefs_rump_mount_dir(VFSTOBAKEFS(vp->v_mount), ino) != NULL) {
+    if (ap->a_size != NULL) *ap->a_size = 0;
+    return 0;
+  }
   int status = bakefs_listxattr(fs, ino, NULL, 0, &needed);
   if (status != BAKEFS_OK && status != BAKEFS_ERANGE) return bakefs_to_errno(status);
   char* names = kmem_alloc(MAX(needed, 1), KM_SLEEP);
