@@ -7,6 +7,7 @@
 #include <sys/types.h> /* before any other kernel header */
 
 #include <sys/mount.h>
+#include <sys/mutex.h>
 #include <sys/vnode.h>
 
 #include <bakefs/bakefs.h>
@@ -39,7 +40,18 @@ struct bakefs_mount {
   struct mount* bm_mp;
   unsigned bm_mount_dirs; /* how many of bm_mount_dir are in use */
   struct bakefs_mount_dir bm_mount_dir[BAKEFS_MAX_MOUNT_DIRS];
+  /* The first name of each directory handed to the kernel (bakefs_names.c). */
+  kmutex_t bm_names_lock;
+  struct bakefs_name_slot* bm_names;
+  size_t bm_names_cap, bm_names_used;
 };
+
+/* bakefs_names.c: a directory has one name. claim returns 0 when (parent, name) is the first
+ * name the directory was handed out under, or it is that one again; EIO for another; ENOMEM. */
+void bakefs_rump_names_init(struct bakefs_mount* bmp);
+void bakefs_rump_names_fini(struct bakefs_mount* bmp);
+int bakefs_rump_claim_dir(struct bakefs_mount* bmp, bakefs_ino dir, bakefs_ino parent,
+                          const char* name, size_t length);
 
 /* One inode; the vnode cache key is bn_ino. Attributes never change: they are read once. */
 struct bakefs_node {

@@ -143,6 +143,7 @@ enum vtype bakefs_rump_vtype(uint32_t mode) {
 
 static void bakefs_free_mount(struct bakefs_mount* bmp) {
   if (bmp->bm_fs != NULL) bakefs_unmount(bmp->bm_fs);
+  bakefs_rump_names_fini(bmp);
   kmem_free(bmp, sizeof(*bmp));
 }
 
@@ -195,6 +196,7 @@ static int bakefs_vfs_mount(struct mount* mp, const char* path, void* data, size
   if (args.length == 0 || args.length > SIZE_MAX) return EINVAL;
 
   struct bakefs_mount* bmp = kmem_zalloc(sizeof(*bmp), KM_SLEEP);
+  bakefs_rump_names_init(bmp);
   bakefs_rump_platform(&bmp->bm_platform);
   bmp->bm_image = args.image;
   bmp->bm_length = (size_t)args.length;

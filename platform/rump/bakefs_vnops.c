@@ -122,6 +122,15 @@ static int bakefs_vop_lookup(void* v) {
   } else {
     error = vcache_get(dvp->v_mount, &ino, sizeof(ino), vpp);
     if (error != 0) return error;
+    const bool dots = cnp->cn_namelen == 2 && cnp->cn_nameptr[0] == '.' &&
+                      cnp->cn_nameptr[1] == '.';
+    if ((*vpp)->v_type == VDIR && !dots &&
+        (error = bakefs_rump_claim_dir(VFSTOBAKEFS(dvp->v_mount), ino, VTOBN(dvp)->bn_ino,
+                                       cnp->cn_nameptr, cnp->cn_namelen)) != 0) {
+      vrele(*vpp);
+      *vpp = NULLVP;
+      return error;
+    }
   }
   cache_enter(dvp, *vpp, cnp->cn_nameptr, cnp->cn_namelen, cnp->cn_flags);
   return 0;
@@ -301,6 +310,8 @@ static int bakefs_vop_readlink(void* v) {
 /* Entries are formatted into a kernel buffer by the core's callback and copied out afterwards:
  * uiomove may fault, which must not happen inside the core. */
 struct bakefs_readdir_ctx {
+  struct bakefs_mount* bmp;
+  bakefs_ino dir;
   char* buf;
   size_t size, used;
   uint64_t next; /* position after the last entry taken */
@@ -315,6 +326,11 @@ static int bakefs_readdir_emit(void* ctx, const char* name, size_t length, bakef
   struct bakefs_readdir_ctx* c = ctx;
   if (length > MAXNAMLEN) {
     c->error = ENAMETOOLONG;
+    return 1;
+  }
+  const bool dots = (length == 1 && name[0] == '.') || (length == 2 && name[0] == '.' && name[1] == '.');
+  if (type == DT_DIR && !dots && bakefs_rump_mount_dir(c->bmp, ino) == NULL &&
+      (c->error = bakefs_rump_claim_dir(c->bmp, ino, c->dir, name, length)) != 0) {
     return 1;
   }
   const size_t reclen = _DIRENT_RECLEN((struct dirent*)NULL, length);
@@ -372,6 +388,8 @@ static int bakefs_vop_readdir(void* v) {
   if (vp->v_type != VDIR) return ENOTDIR;
   if (uio->uio_offset < 0) return EINVAL;
   memset(&c, 0, sizeof(c));
+  c.bmp = VFSTOBAKEFS(vp->v_mount);
+  c.dir = VTOBN(vp)->bn_ino;
   c.size = MIN((size_t)uio->uio_resid, BAKEFS_CHUNK);
   if (c.size < _DIRENT_MINSIZE((struct dirent*)NULL)) return EINVAL;
   c.buf = kmem_alloc(c.size, KM_SLEEP);
