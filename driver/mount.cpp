@@ -248,6 +248,8 @@ extern "C" const char* bakefs_strerror(int status) {
       return "checksum mismatch: image is damaged";
     case BAKEFS_ENOTLNK:
       return "not a symbolic link";
+    case BAKEFS_ELOOP:
+      return "too many levels of symbolic links";
     default:
       return "unknown error";
   }

@@ -31,6 +31,7 @@ typedef enum bakefs_status {
   BAKEFS_ECORRUPT = 9,   /* the image breaks a structural rule */
   BAKEFS_ECHECKSUM = 10, /* a checksum does not match: the bytes are damaged */
   BAKEFS_ENOTLNK = 11,   /* not a symbolic link */
+  BAKEFS_ELOOP = 12,     /* too many symbolic links (path resolution in host code) */
 } bakefs_status;
 
 /* Short English text for a status; never NULL. */

@@ -69,6 +69,69 @@ class FileSystem {
     return BAKEFS_OK;
   }
 
+  // Resolves a path as a process chrooted at the image's root would: "." and ".." (never above
+  // the root) are understood, and symbolic links are followed, an absolute target from the
+  // image's root; the last component's only when follow_last. At most 40 links are followed
+  // (BAKEFS_ELOOP past that). `canonical`, when given, receives the path reached ("/dir/file").
+  int resolve_following(std::string_view path, bakefs_ino& out, bool follow_last = true,
+                        std::string* canonical = nullptr) const {
+    struct Step {
+      bakefs_ino ino;
+      std::string name;
+    };
+    std::vector<Step> at{{BAKEFS_ROOT_INO, ""}};  // the root, then each directory entered
+    bool at_directory = true;
+    std::vector<std::string> todo;  // components still to take, the next one last
+    auto push_components = [&todo](std::string_view p) {
+      std::vector<std::string> parts;
+      size_t start = 0;
+      for (;;) {
+        size_t slash = p.find('/', start);
+        parts.emplace_back(p.substr(start, slash - start));
+        if (slash == std::string_view::npos) break;
+        start = slash + 1;
+      }
+      todo.insert(todo.end(), parts.rbegin(), parts.rend());
+    };
+    push_components(path);
+    int links = 0;
+    while (!todo.empty()) {
+      std::string part = std::move(todo.back());
+      todo.pop_back();
+      // An empty part (a leading, doubled or trailing slash) is ".": it needs a directory, so
+      // "file/" is ENOTDIR as in POSIX. Only the last step can be a non-directory.
+      if (!at_directory) return BAKEFS_ENOTDIR;
+      if (part.empty() || part == ".") continue;
+      if (part == "..") {
+        if (at.size() > 1) at.pop_back();
+        continue;
+      }
+      bakefs_ino child;
+      if (int s = lookup(at.back().ino, part, child); s != BAKEFS_OK) return s;
+      bakefs_attr attr;
+      if (int s = getattr(child, attr); s != BAKEFS_OK) return s;
+      const uint32_t type = attr.mode & 0170000;
+      if (type == 0120000 && (follow_last || !todo.empty())) {
+        if (++links > 40) return BAKEFS_ELOOP;
+        std::string target;
+        if (int s = readlink(child, target); s != BAKEFS_OK) return s;
+        if (target.empty()) return BAKEFS_ENOENT;
+        if (target.front() == '/') at.resize(1);
+        push_components(target);
+        continue;
+      }
+      at.push_back({child, std::move(part)});
+      at_directory = type == 0040000;
+    }
+    out = at.back().ino;
+    if (canonical != nullptr) {
+      canonical->clear();
+      for (size_t i = 1; i < at.size(); ++i) *canonical += "/" + at[i].name;
+      if (canonical->empty()) *canonical = "/";
+    }
+    return BAKEFS_OK;
+  }
+
   // All entries but "." and "..".
   int readdir(bakefs_ino dir, std::vector<Dirent>& out) const {
     out.clear();
