@@ -17,17 +17,30 @@ namespace {
 
 namespace fmt = ::bakefs::format;
 
-// A superblock at p (with at least kSuperblockSize bytes) whose checksum holds; its size.
-size_t sound_superblock(const uint8_t* p, size_t available) {
+// The image size a superblock at p gives, if its magic and checksum hold (0 otherwise), however
+// many bytes follow it.
+uint64_t superblock_size(const uint8_t* p, size_t available) {
   fmt::Superblock sb;
+  if (available < sizeof(sb)) return 0;
   std::memcpy(&sb, p, sizeof(sb));
   if (std::memcmp(sb.magic, fmt::kMagic, sizeof(sb.magic)) != 0) return 0;
   if (XXH3_64bits_withSeed(p, offsetof(fmt::Superblock, checksum), fmt::kSeedSuperblock) !=
       sb.checksum.load()) {
     return 0;
   }
-  uint64_t size = sb.image_size.load();
+  return sb.image_size.load();
+}
+
+// A superblock at p whose checksum holds and whose image fits in `available`; its size.
+size_t sound_superblock(const uint8_t* p, size_t available) {
+  uint64_t size = superblock_size(p, available);
   return size <= available ? static_cast<size_t>(size) : 0;
+}
+
+// The message for an image whose superblock holds but whose bytes end early.
+std::string truncated(const std::string& path, uint64_t want, size_t have) {
+  return path + ": image is truncated: its superblock gives " + std::to_string(want) +
+         " bytes, " + std::to_string(have) + " are there";
 }
 
 // The file offset and size of the ELF section named `wanted`, for 32- and 64-bit little-endian
@@ -104,6 +117,11 @@ OpenImage open_image(const std::string& path, size_t cache_bytes) {
     if (find_elf_section(data, size, section_offset, section_length)) {
       o.offset = section_offset;
       o.length = sound_superblock(data + section_offset, section_length);
+      uint64_t want = superblock_size(data + section_offset, section_length);
+      if (o.length == 0 && want > section_length) {
+        throw std::runtime_error(truncated(path + ": section " BAKEFS_EMBED_SECTION, want,
+                                           section_length));
+      }
       if (o.length == 0) {
         throw std::runtime_error(path + ": section " BAKEFS_EMBED_SECTION " holds no sound image");
       }
@@ -116,6 +134,14 @@ OpenImage open_image(const std::string& path, size_t cache_bytes) {
     }
   } else {
     o.length = size;
+    uint64_t want = superblock_size(data, size);
+    if (want > size) throw std::runtime_error(truncated(path, want, size));
+    if (size >= sizeof(fmt::kMagic) && size < fmt::kSuperblockSize &&
+        std::memcmp(data, fmt::kMagic, sizeof(fmt::kMagic)) == 0) {
+      throw std::runtime_error(path + ": image is truncated: " + std::to_string(size) +
+                               " bytes, less than its superblock's " +
+                               std::to_string(fmt::kSuperblockSize));
+    }
   }
   bakefs_mount_options options{};
   options.cache_bytes = cache_bytes;

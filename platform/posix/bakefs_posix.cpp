@@ -90,25 +90,57 @@ void Image::release() {
   owned_.clear();
 }
 
+namespace {
+
+// What a file that is not an image is, for the message.
+const char* kind_of(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFDIR:
+      return "a directory";
+    case S_IFIFO:
+      return "a FIFO";
+    case S_IFCHR:
+      return "a character device";
+    case S_IFSOCK:
+      return "a socket";
+    default:
+      return "not a regular file";
+  }
+}
+
+[[noreturn]] void fail(int error, const std::string& path, int fd = -1) {
+  if (fd >= 0) ::close(fd);
+  throw std::system_error(error, std::generic_category(), path);
+}
+
+}  // namespace
+
 Image Image::map_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), path);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked before any read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) fail(errno, path);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int e = errno;
+  if (fstat(fd, &st) != 0) fail(errno, path, fd);
+  size_t size = 0;
+  if (S_ISREG(st.st_mode)) {
+    size = static_cast<size_t>(st.st_size);
+  } else if (S_ISBLK(st.st_mode)) {
+    // A block device holding an image (dd'ed onto a disk or a partition): its whole size.
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end < 0) fail(errno, path, fd);
+    size = static_cast<size_t>(end);
+  } else {
     ::close(fd);
-    throw std::system_error(e, std::generic_category(), path);
+    throw std::runtime_error(path + ": is " + kind_of(st.st_mode) +
+                             ", not an image (an image is a regular file, a block device or a "
+                             "program with one linked in)");
   }
   Image image;
   image.mapped_ = true;
-  image.size_ = static_cast<size_t>(st.st_size);
+  image.size_ = size;
   if (image.size_ != 0) {
     void* p = mmap(nullptr, image.size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      int e = errno;
-      ::close(fd);
-      throw std::system_error(e, std::generic_category(), path);
-    }
+    if (p == MAP_FAILED) fail(errno, path, fd);
     image.data_ = static_cast<const uint8_t*>(p);
   } else {
     static const uint8_t kEmpty = 0;

@@ -26,7 +26,8 @@ class Image {
   Image(const Image&) = delete;
   Image& operator=(const Image&) = delete;
 
-  // Maps the file read-only; throws std::system_error naming the path.
+  // Maps a regular file or a block device read-only; throws std::system_error naming the path,
+  // or std::runtime_error naming what the path is when it is neither (a directory, a FIFO, ...).
   static Image map_file(const std::string& path);
   static Image own(std::vector<uint8_t> bytes);
   static Image borrow(const void* data, size_t size);
