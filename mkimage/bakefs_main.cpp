@@ -6,14 +6,22 @@
 
 #include <bakefs/format.h>
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <string>
 
 #include "extract.h"
 #include "inspect.h"
 #include "open_image.h"
 #include "size_option.h"
+#include "text_escape.h"
 
 namespace {
 
@@ -25,7 +33,7 @@ struct Args {
   std::string image, path, dest, mountpoint, cache = "0";
   bool long_format = false, recursive = false, json = false, quiet = false;
   bool foreground = false, debug = false, owners = false, no_owners = false, no_xattrs = false;
-  bool verbose = false;
+  bool verbose = false, no_follow = false, raw = false, over = false;
   std::vector<std::string> fuse_options;
 };
 
@@ -59,7 +67,62 @@ bool split_mount_options(const std::vector<std::string>& given, std::vector<std:
   return true;
 }
 
+// The mount points in /proc/self/mountinfo (field 5, with its octal escapes undone).
+std::vector<std::string> mount_points() {
+  std::vector<std::string> points;
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);) {
+    size_t start = 0;
+    for (int field = 0; field < 4 && start != std::string::npos; ++field) {
+      start = line.find(' ', start);
+      if (start != std::string::npos) ++start;
+    }
+    if (start == std::string::npos) continue;
+    std::string escaped = line.substr(start, line.find(' ', start) - start), point;
+    for (size_t i = 0; i < escaped.size(); ++i) {
+      if (escaped[i] == '\\' && i + 3 < escaped.size() && escaped[i + 1] >= '0' &&
+          escaped[i + 1] <= '3') {
+        point += static_cast<char>(std::strtol(escaped.substr(i + 1, 3).c_str(), nullptr, 8));
+        i += 3;
+      } else {
+        point += escaped[i];
+      }
+    }
+    points.push_back(point);
+  }
+  return points;
+}
+
+// Why `mountpoint` cannot take the image (empty if it can): it must be a directory, and one
+// that holds no mount already unless `over` asks to mount on top.
+std::string mount_point_problem(const std::string& mountpoint, bool over) {
+  struct stat st;
+  if (::stat(mountpoint.c_str(), &st) != 0) {
+    if (errno == ENOTCONN) {
+      return "a FUSE mount whose server has gone; unmount it first (fusermount3 -u " +
+             mountpoint + ")";
+    }
+    return std::strerror(errno);
+  }
+  if (!S_ISDIR(st.st_mode)) return "not a directory";
+  if (over) return "";
+  char resolved[PATH_MAX];
+  if (realpath(mountpoint.c_str(), resolved) == nullptr) return std::strerror(errno);
+  for (const auto& point : mount_points()) {
+    if (point == resolved) {
+      return "something is mounted there already; unmount it first, or give --over to mount "
+             "on top of it";
+    }
+  }
+  return "";
+}
+
 int run_mount(const Args& a) {
+  if (std::string why = mount_point_problem(a.mountpoint, a.over); !why.empty()) {
+    std::fprintf(stderr, "bakefs: mount: %s: %s\n", bakefs::tool::escape_text(a.mountpoint).c_str(),
+                 bakefs::tool::escape_text(why).c_str());
+    return kExitFailure;
+  }
   std::vector<std::string> fuse_options;
   size_t cache_bytes = 64u << 20;
   if (!split_mount_options(a.fuse_options, fuse_options, cache_bytes)) {
@@ -91,53 +154,100 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   Args a;
 
+  // Every value is named for what it is (IMAGE, PATH, DIR, ...), not its C++ type.
+  auto add_image = [&a](CLI::App* command) {
+    command
+        ->add_option("image", a.image,
+                     "the image: a file, a block device, or a program with one linked in")
+        ->type_name("IMAGE")
+        ->required();
+  };
+  auto add_no_follow = [&a](CLI::App* command) {
+    command->add_flag("--no-follow", a.no_follow,
+                      "do not follow symlinks inside the image while resolving PATH (by "
+                      "default they are followed as in a chroot at the image's root)");
+  };
+
   auto* ls = app.add_subcommand("ls", "list a directory (or a file) of the image");
-  ls->add_option("image", a.image, "image")->required();
-  ls->add_option("path", a.path, "path inside the image (default /)");
+  add_image(ls);
+  ls->add_option("path", a.path, "path inside the image (default /)")->type_name("PATH");
   ls->add_flag("-l", a.long_format, "long format: mode, links, owner, size, time");
   ls->add_flag("-R", a.recursive, "list subdirectories too");
+  ls->add_flag("--raw", a.raw,
+               "print names as they are; by default control bytes and bytes that are not "
+               "UTF-8 are escaped (\\n, \\ooo) as ls -b does");
+  add_no_follow(ls);
 
   auto* cat = app.add_subcommand("cat", "write a file of the image to standard output");
-  cat->add_option("image", a.image, "image")->required();
-  cat->add_option("path", a.path, "path inside the image")->required();
+  add_image(cat);
+  cat->add_option("path", a.path, "path inside the image")->type_name("PATH")->required();
+  add_no_follow(cat);
 
   auto* stat = app.add_subcommand("stat", "show every attribute of a path in the image");
-  stat->add_option("image", a.image, "image")->required();
-  stat->add_option("path", a.path, "path inside the image")->required();
+  add_image(stat);
+  stat->add_option("path", a.path, "path inside the image")->type_name("PATH")->required();
+  add_no_follow(stat);
 
   auto* info = app.add_subcommand("info", "format, features, counts, sizes, compression, dedup");
-  info->add_option("image", a.image, "image")->required();
+  add_image(info);
   info->add_flag("--json", a.json, "print JSON");
 
   auto* config = app.add_subcommand(
       "config", "write the launch configuration stored with mkimage --config to standard output");
-  config->add_option("image", a.image, "image")->required();
+  add_image(config);
 
   auto* verify = app.add_subcommand(
       "verify", "check every checksum and structural rule; exit 0 only if sound");
-  verify->add_option("image", a.image, "image")->required();
+  add_image(verify);
   verify->add_flag("-q,--quiet", a.quiet, "print only problems");
 
   auto* extract = app.add_subcommand("extract", "restore the tree (or PATH of it) into DEST");
-  extract->add_option("image", a.image, "image")->required();
-  extract->add_option("dest", a.dest, "destination directory (created if missing)")->required();
-  extract->add_option("path", a.path, "path inside the image (default /)");
+  add_image(extract);
+  extract->add_option("dest", a.dest, "destination directory (created if missing)")
+      ->type_name("DEST")
+      ->required();
+  extract->add_option("path", a.path, "path inside the image (default /)")->type_name("PATH");
   extract->add_flag("--owners", a.owners, "restore owners (the default as root)");
   extract->add_flag("--no-owners", a.no_owners, "do not restore owners");
   extract->add_flag("--no-xattrs", a.no_xattrs, "do not restore extended attributes");
-  extract->add_flag("-v,--verbose", a.verbose, "print each path");
+  extract->add_flag("-v,--verbose", a.verbose, "print each path (escaped unless --raw)");
+  extract->add_flag("--raw", a.raw, "print the paths of -v as they are");
+  add_no_follow(extract);
 
   auto* mount = app.add_subcommand("mount", "mount the image with FUSE, read-only");
-  mount->add_option("image", a.image, "image")->required();
-  mount->add_option("mountpoint", a.mountpoint, "directory to mount on")->required();
+  add_image(mount);
+  mount->add_option("mountpoint", a.mountpoint, "directory to mount on")
+      ->type_name("MOUNTPOINT")
+      ->required();
   mount->add_flag("-f,--foreground", a.foreground, "stay in the foreground");
   mount->add_flag("-d,--debug", a.debug, "log every FUSE request (implies -f)");
+  mount->add_flag("--over", a.over,
+                  "mount even if something is mounted on MOUNTPOINT already (on top of it)");
   mount
       ->add_option("-o", a.fuse_options,
                    "options: cache=SIZE (block cache, default 64M), and FUSE's own such as "
                    "allow_other")
+      ->type_name("OPTIONS")
       ->allow_extra_args(false);
   mount->footer("Unmount with: fusermount3 -u MOUNTPOINT (or SIGINT/SIGTERM to the process).");
+
+  // An unknown command is named, with the known ones (CLI11 would only say that one is needed).
+  std::string known;
+  bool is_known = false;
+  for (const CLI::App* command : {ls, cat, stat, info, config, verify, extract, mount}) {
+    known += (known.empty() ? "" : ", ") + command->get_name();
+    is_known = is_known || (argc >= 2 && command->get_name() == argv[1]);
+  }
+  if (argc < 2) {
+    std::fprintf(stderr, "bakefs: a command is needed: %s (bakefs --help tells more)\n",
+                 known.c_str());
+    return kExitUsage;
+  }
+  if (argv[1][0] != '-' && !is_known) {
+    std::fprintf(stderr, "bakefs: unknown command '%s'; the commands are: %s\n",
+                 bakefs::tool::escape_text(argv[1]).c_str(), known.c_str());
+    return kExitUsage;
+  }
 
   try {
     app.parse(argc, argv);
@@ -149,6 +259,8 @@ int main(int argc, char** argv) {
   try {
     if (*mount) return run_mount(a);
     auto image = bakefs::tool::open_image(a.image);
+    image.follow = !a.no_follow;
+    image.raw = a.raw;
     if (*ls) return bakefs::tool::ls(image, a.path, a.long_format, a.recursive);
     if (*cat) return bakefs::tool::cat(image, a.path);
     if (*stat) return bakefs::tool::stat(image, a.path);
@@ -163,7 +275,7 @@ int main(int argc, char** argv) {
       return bakefs::tool::extract(image, a.dest, a.path, options);
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bakefs: %s\n", e.what());
+    std::fprintf(stderr, "bakefs: %s\n", bakefs::tool::escape_text(e.what()).c_str());
     return kExitFailure;
   }
   return kExitUsage;

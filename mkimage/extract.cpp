@@ -21,6 +21,7 @@
 
 #include "image_walk.h"
 #include "inspect.h"
+#include "text_escape.h"
 
 namespace bakefs::tool {
 namespace {
@@ -95,15 +96,20 @@ class Extractor : public DirectoryWalk {
   };
 
   [[noreturn]] void stop(const std::string& rel, const std::string& why) {
-    std::fprintf(stderr, "bakefs: %s: %s: %s\n", image_.name.c_str(), rel.c_str(), why.c_str());
+    std::fprintf(stderr, "bakefs: %s: %s: %s\n", escape_text(image_.name).c_str(),
+                 escape_text(rel).c_str(), escape_text(why).c_str());
     throw Stop{};
   }
   [[noreturn]] void stop_errno(const std::string& rel, const std::string& what) {
     stop(rel, what + ": " + std::strerror(errno));
   }
   void warn(const std::string& rel, const std::string& why) {
-    std::fprintf(stderr, "bakefs: %s: %s: %s\n", image_.name.c_str(), rel.c_str(), why.c_str());
+    std::fprintf(stderr, "bakefs: %s: %s: %s\n", escape_text(image_.name).c_str(),
+                 escape_text(rel).c_str(), escape_text(why).c_str());
     ++warnings_;
+  }
+  std::string shown(const std::string& rel) const {
+    return image_.raw ? rel : escape_text(rel);
   }
   void check(int status, const std::string& rel) {
     if (status != BAKEFS_OK) stop(rel, bakefs_strerror(status));
@@ -176,7 +182,7 @@ bool Extractor::entry(const Directory& dir, const Dirent& e, const std::string& 
   }
   bakefs_attr a;
   check(image_.fs.getattr(child, a), rel);
-  if (options_.verbose) std::printf("%s\n", rel.c_str());
+  if (options_.verbose) std::printf("%s\n", shown(rel).c_str());
   if (mkdirat(current_fd(), e.name.c_str(), 0700) != 0 && errno != EEXIST)
     stop_errno(rel, "cannot create directory");
   // An existing directory is reused; anything else there (a symlink above all) stops us.
@@ -216,7 +222,7 @@ void Extractor::extract_entry(bakefs_ino ino, int parent_fd, const std::string& 
                               const std::string& rel) {
   bakefs_attr a;
   check(image_.fs.getattr(ino, a), rel);
-  if (options_.verbose) std::printf("%s\n", rel.c_str());
+  if (options_.verbose) std::printf("%s\n", shown(rel).c_str());
   const uint32_t type = a.mode & kTypeMask;
   if (type != 0040000 && a.nlink > 1 && link_again(ino, parent_fd, name, rel)) return;
   switch (type) {
@@ -318,20 +324,22 @@ int extract(const OpenImage& image, const std::string& dest, const std::string& 
   if (!resolve(image, path, ino)) return kExitFailure;
   bakefs_attr a;
   if (int s = image.fs.getattr(ino, a); s != BAKEFS_OK) {
-    std::fprintf(stderr, "bakefs: %s: %s: %s\n", image.name.c_str(), path.c_str(),
-                 bakefs_strerror(s));
+    std::fprintf(stderr, "bakefs: %s: %s: %s\n", escape_text(image.name).c_str(),
+                 escape_text(path).c_str(), bakefs_strerror(s));
     return kExitFailure;
   }
   // A destination made here takes the metadata of the image's directory; one that existed is
   // left as it was.
   bool made = mkdir(dest.c_str(), 0700) == 0;
   if (!made && errno != EEXIST) {
-    std::fprintf(stderr, "bakefs: %s: cannot create: %s\n", dest.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "bakefs: %s: cannot create: %s\n", escape_text(dest).c_str(),
+                 std::strerror(errno));
     return kExitFailure;
   }
   int dest_fd = ::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dest_fd < 0) {
-    std::fprintf(stderr, "bakefs: %s: cannot open: %s\n", dest.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "bakefs: %s: cannot open: %s\n", escape_text(dest).c_str(),
+                 std::strerror(errno));
     return kExitFailure;
   }
   Extractor x(image, options, dest_fd);

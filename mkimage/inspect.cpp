@@ -3,6 +3,7 @@
 #include "inspect.h"
 
 #include "image_walk.h"
+#include "text_escape.h"
 
 #include <bakefs/format.h>
 
@@ -21,9 +22,20 @@ constexpr uint32_t kDir = 0040000;
 constexpr uint32_t kLink = 0120000;
 constexpr uint32_t kRegular = 0100000;
 
+// "bakefs: IMAGE: PATH: what", escaped; `message` or, when empty, the status's text.
+void report(const OpenImage& image, const std::string& path, int status,
+            const std::string& message = "") {
+  std::fprintf(stderr, "bakefs: %s: %s: %s\n", escape_text(image.name).c_str(),
+               escape_text(path.empty() ? "/" : path).c_str(),
+               message.empty() ? bakefs_strerror(status) : escape_text(message).c_str());
+}
 void error(const OpenImage& image, const std::string& path, int status) {
-  std::fprintf(stderr, "bakefs: %s: %s: %s\n", image.name.c_str(), path.c_str(),
-               bakefs_strerror(status));
+  report(image, path, status);
+}
+
+// A name or a path as printed on standard output: escaped unless --raw.
+std::string shown_text(const OpenImage& image, const std::string& text) {
+  return image.raw ? text : escape_text(text);
 }
 
 std::string time_string(int64_t sec, uint32_t nsec, bool full) {
@@ -43,7 +55,7 @@ std::string join(const std::string& dir, const std::string& name) { return join_
 int print_entry(const OpenImage& image, const std::string& path, const std::string& shown,
                 bakefs_ino ino, bool long_format) {
   if (!long_format) {
-    std::printf("%s\n", shown.c_str());
+    std::printf("%s\n", shown_text(image, shown).c_str());
     return BAKEFS_OK;
   }
   bakefs_attr a;
@@ -57,10 +69,11 @@ int print_entry(const OpenImage& image, const std::string& path, const std::stri
   if ((a.mode & kTypeMask) == kLink) {
     s = image.fs.readlink(ino, target);
     if (s != BAKEFS_OK) return s;
-    target = " -> " + target;
+    target = " -> " + shown_text(image, target);
   }
   std::printf("%s %3u %5u %5u %10s %s %s%s\n", mode_string(a.mode).c_str(), a.nlink, a.uid, a.gid,
-              size.c_str(), time_string(a.mtime_sec, a.mtime_nsec, false).c_str(), shown.c_str(),
+              size.c_str(), time_string(a.mtime_sec, a.mtime_nsec, false).c_str(),
+              shown_text(image, shown).c_str(),
               target.c_str());
   (void)path;
   return BAKEFS_OK;
@@ -78,7 +91,9 @@ int list_dir(const OpenImage& image, const std::string& path, bakefs_ino dir, bo
 
    protected:
     bool enter(const Directory& dir) override {
-      if (recursive_) std::printf("%s%s:\n", first_ ? "" : "\n", dir.path.c_str());
+      if (recursive_) {
+        std::printf("%s%s:\n", first_ ? "" : "\n", shown_text(image_, dir.path).c_str());
+      }
       first_ = false;
       for (const Dirent& e : dir.entries) {
         int s = print_entry(image_, join(dir.path, e.name), e.name, e.ino, long_);
@@ -90,12 +105,7 @@ int list_dir(const OpenImage& image, const std::string& path, bakefs_ino dir, bo
       return recursive_ && (e.type << 12) == kDir;
     }
     void problem(const std::string& where, int s, const std::string& message) override {
-      if (message.empty()) {
-        error(image_, where, s);
-      } else {
-        std::fprintf(stderr, "bakefs: %s: %s: %s\n", image_.name.c_str(), where.c_str(),
-                     message.c_str());
-      }
+      report(image_, where, s, message);
       status = kExitFailure;
     }
 
@@ -255,18 +265,34 @@ std::string mode_string(uint32_t mode) {
   return s;
 }
 
-bool resolve(const OpenImage& image, const std::string& path, bakefs_ino& ino) {
-  int s = image.fs.resolve(path, ino);
+bool resolve(const OpenImage& image, const std::string& path, bakefs_ino& ino,
+             std::string* reached, bool follow_last) {
+  std::string canonical;
+  int s = image.follow ? image.fs.resolve_following(path, ino, follow_last, &canonical)
+                       : image.fs.resolve(path, ino);
+  if (reached != nullptr) *reached = image.follow ? canonical : path.empty() ? "/" : path;
   if (s == BAKEFS_OK) return true;
   error(image, path, s);
   return false;
 }
 
 int ls(const OpenImage& image, const std::string& path, bool long_format, bool recursive) {
+  // As ls does: a symlink named last is shown itself with -l, and without -l (or with a
+  // trailing '/') the directory it leads to is listed.
   bakefs_ino ino;
-  if (!resolve(image, path, ino)) return kExitFailure;
+  if (!resolve(image, path, ino, nullptr, false)) return kExitFailure;
   bakefs_attr a;
   int s = image.fs.getattr(ino, a);
+  if (s == BAKEFS_OK && (a.mode & kTypeMask) == kLink && image.follow &&
+      (!long_format || (!path.empty() && path.back() == '/'))) {
+    bakefs_ino target;
+    bakefs_attr ta;
+    if (image.fs.resolve_following(path, target) == BAKEFS_OK &&
+        image.fs.getattr(target, ta) == BAKEFS_OK && (ta.mode & kTypeMask) == kDir) {
+      ino = target;
+      a = ta;
+    }
+  }
   if (s != BAKEFS_OK) {
     error(image, path, s);
     return kExitFailure;
@@ -283,6 +309,18 @@ int ls(const OpenImage& image, const std::string& path, bool long_format, bool r
 int cat(const OpenImage& image, const std::string& path) {
   bakefs_ino ino;
   if (!resolve(image, path, ino)) return kExitFailure;
+  bakefs_attr attr;
+  if (int s = image.fs.getattr(ino, attr); s != BAKEFS_OK) {
+    error(image, path, s);
+    return kExitFailure;
+  }
+  if ((attr.mode & kTypeMask) == kLink) {  // only with --no-follow
+    std::string target;
+    image.fs.readlink(ino, target);
+    report(image, path, BAKEFS_EINVAL,
+           "a symbolic link (to " + target + "), not a file: without --no-follow it is followed");
+    return kExitFailure;
+  }
   std::vector<char> buf(1 << 20);
   for (uint64_t offset = 0;;) {
     size_t done = 0;
@@ -303,7 +341,8 @@ int cat(const OpenImage& image, const std::string& path) {
 
 int stat(const OpenImage& image, const std::string& path) {
   bakefs_ino ino;
-  if (!resolve(image, path, ino)) return kExitFailure;
+  std::string reached;
+  if (!resolve(image, path, ino, &reached)) return kExitFailure;
   bakefs_attr a;
   int s = image.fs.getattr(ino, a);
   std::vector<std::string> xattrs;
@@ -314,8 +353,13 @@ int stat(const OpenImage& image, const std::string& path) {
     error(image, path, s);
     return kExitFailure;
   }
-  std::printf("  File: %s%s\n", path.empty() ? "/" : path.c_str(),
-              target.empty() ? "" : (" -> " + target).c_str());
+  const std::string asked = path.empty() ? "/" : path;
+  std::printf("  File: %s%s\n", shown_text(image, asked).c_str(),
+              target.empty() ? "" : (" -> " + shown_text(image, target)).c_str());
+  // Symlinks on the way (or at the end) were followed: where that led.
+  if (reached != asked && reached != "/" + asked) {
+    std::printf("    At: %s\n", shown_text(image, reached).c_str());
+  }
   std::printf("  Size: %llu\tBlocks: %llu\tIO Block: %u\n", static_cast<unsigned long long>(a.size),
               static_cast<unsigned long long>(a.blocks), a.block_size);
   std::printf(" Inode: %u\tLinks: %u", a.ino, a.nlink);
@@ -330,7 +374,7 @@ int stat(const OpenImage& image, const std::string& path) {
     if (image.fs.getxattr(ino, name, value) != BAKEFS_OK) continue;
     bool text = !value.empty();
     for (unsigned char ch : value) text = text && ch >= 32 && ch < 127;
-    std::printf(" Xattr: %s=%s\n", name.c_str(),
+    std::printf(" Xattr: %s=%s\n", shown_text(image, name).c_str(),
                 text ? ("\"" + value + "\"").c_str()
                      : ("(" + std::to_string(value.size()) + " bytes)").c_str());
   }
@@ -414,7 +458,8 @@ int config(const OpenImage& image) {
   std::string bytes;
   int s = image.fs.boot_record(BAKEFS_BOOT_CONFIG, 0, bytes);
   if (s == BAKEFS_ENOENT) {
-    std::fprintf(stderr, "bakefs: %s: no launch configuration in the image\n", image.name.c_str());
+    std::fprintf(stderr, "bakefs: %s: no launch configuration in the image\n",
+                 escape_text(image.name).c_str());
     return kExitFailure;
   }
   if (s != BAKEFS_OK) {
@@ -431,7 +476,8 @@ int verify(const OpenImage& image, bool quiet) {
   std::vector<std::string> problems;
   int s = image.fs.check(problems, 1000);
   for (const auto& p : problems)
-    std::fprintf(stderr, "bakefs: %s: %s\n", image.name.c_str(), p.c_str());
+    std::fprintf(stderr, "bakefs: %s: %s\n", escape_text(image.name).c_str(),
+                 escape_text(p).c_str());
   // Every path: its attributes, xattrs, target or stored bytes; every directory once.
   class Walker : public DirectoryWalk {
    public:
@@ -474,12 +520,7 @@ int verify(const OpenImage& image, bool quiet) {
       return visit(child, path) && (e.type << 12) == kDir;
     }
     void problem(const std::string& path, int status, const std::string& message) override {
-      if (message.empty()) {
-        error(image_, path, status);
-      } else {
-        std::fprintf(stderr, "bakefs: %s: %s: %s\n", image_.name.c_str(), path.c_str(),
-                     message.c_str());
-      }
+      report(image_, path, status, message);
       ++failures;
     }
 
@@ -492,13 +533,13 @@ int verify(const OpenImage& image, bool quiet) {
     if (!quiet) {
       std::printf(
           "%s: sound: %llu names reached, %llu stored bytes of files read, every checksum holds\n",
-          image.name.c_str(), static_cast<unsigned long long>(walker.inodes),
+          escape_text(image.name).c_str(), static_cast<unsigned long long>(walker.inodes),
           static_cast<unsigned long long>(walker.bytes));
     }
     return kExitOk;
   }
   std::fprintf(stderr, "bakefs: %s: DAMAGED: %zu problems in the structure, %d paths unreadable\n",
-               image.name.c_str(), problems.size(), walker.failures);
+               escape_text(image.name).c_str(), problems.size(), walker.failures);
   return kExitFailure;
 }
 

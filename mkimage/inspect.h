@@ -20,9 +20,12 @@ inline constexpr int kExitUsage = 2;
 // "drwxr-xr-x", as ls -l shows a mode.
 std::string mode_string(uint32_t mode);
 
-// Resolves a path inside the image ("/" and "" are the root); prints an error naming the image
-// and the path and returns false when it cannot.
-bool resolve(const OpenImage& image, const std::string& path, bakefs_ino& ino);
+// Resolves a path inside the image ("/" and "" are the root), following symlinks inside the
+// image unless image.follow is false; prints an error naming the image and the path and
+// returns false when it cannot. `reached` gets the path resolution ended at. With
+// follow_last false a symlink named last is the result itself.
+bool resolve(const OpenImage& image, const std::string& path, bakefs_ino& ino,
+             std::string* reached = nullptr, bool follow_last = true);
 
 // Reads every stored (non-hole) byte of a regular file in order, in chunks of up to
 // buf.size() bytes, and hands each to fn(offset, data, length); returns a bakefs status.

@@ -16,6 +16,10 @@ struct OpenImage {
   size_t length = 0;  // the image's bytes
   FileSystem fs;
   std::string name;  // the path, for messages
+  // How the commands take paths and print names: symlinks inside the image followed (as in a
+  // chroot at its root; --no-follow clears it), names escaped (--raw clears it).
+  bool follow = true;
+  bool raw = false;
 
   const uint8_t* data() const { return file.data() + offset; }
 };
