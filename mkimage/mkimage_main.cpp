@@ -20,6 +20,8 @@
 #include "embed_object.h"
 #include "idmap.h"
 #include "layers.h"
+#include "output.h"
+#include "text_escape.h"
 #include "progress.h"
 #include "size_option.h"
 #include "spec.h"
@@ -38,29 +40,23 @@ void raise_fd_limit() {
 }
 
 void print_summary(const bakefs::build::Stats& s, double seconds) {
-  auto mib = [](uint64_t b) { return static_cast<double>(b) / (1024.0 * 1024.0); };
+  using bakefs::build::format_size;
+  auto ull = [](uint64_t v) { return static_cast<unsigned long long>(v); };
   std::printf("inodes %llu: %llu directories, %llu files, %llu symlinks, %llu other\n",
-              static_cast<unsigned long long>(s.inodes),
-              static_cast<unsigned long long>(s.directories),
-              static_cast<unsigned long long>(s.files), static_cast<unsigned long long>(s.symlinks),
-              static_cast<unsigned long long>(s.specials));
-  std::printf(
-      "file data %.2f MiB -> %.2f MiB stored in %llu blocks (%llu raw, %llu fragments), "
-      "ratio %.3f\n",
-      mib(s.file_bytes), mib(s.data_bytes), static_cast<unsigned long long>(s.blocks_stored),
-      static_cast<unsigned long long>(s.blocks_raw),
-      static_cast<unsigned long long>(s.fragment_blocks),
-      s.file_bytes != 0 ? static_cast<double>(s.data_bytes) / static_cast<double>(s.file_bytes)
-                        : 0.0);
-  std::printf("deduplicated %llu blocks and tails (%.2f MiB), %llu holes\n",
-              static_cast<unsigned long long>(s.dedup_blocks), mib(s.dedup_bytes),
-              static_cast<unsigned long long>(s.hole_blocks));
+              ull(s.inodes), ull(s.directories), ull(s.files), ull(s.symlinks), ull(s.specials));
+  std::printf("file data %s -> %s stored in %llu blocks (%llu raw, %llu fragments), ratio %.3f\n",
+              format_size(s.file_bytes).c_str(), format_size(s.data_bytes).c_str(),
+              ull(s.blocks_stored), ull(s.blocks_raw), ull(s.fragment_blocks),
+              s.file_bytes != 0 ? static_cast<double>(s.data_bytes) / static_cast<double>(s.file_bytes)
+                                : 0.0);
+  std::printf("deduplicated %llu blocks and tails (%s), %llu holes\n", ull(s.dedup_blocks),
+              format_size(s.dedup_bytes).c_str(), ull(s.hole_blocks));
   if (s.dictionary_bytes != 0) {
-    std::printf("zstd dictionary of %.1f KiB trained on the tree\n",
-                static_cast<double>(s.dictionary_bytes) / 1024.0);
+    std::printf("zstd dictionary of %s trained on the tree\n",
+                format_size(s.dictionary_bytes).c_str());
   }
-  std::printf("metadata %.2f MiB, image %.2f MiB, %u threads, %.2f s\n", mib(s.metadata_bytes),
-              mib(s.image_bytes), s.threads, seconds);
+  std::printf("metadata %s, image %s, %u threads, %.2f s\n", format_size(s.metadata_bytes).c_str(),
+              format_size(s.image_bytes).c_str(), s.threads, seconds);
 }
 
 }  // namespace
@@ -92,13 +88,20 @@ int main(int argc, char** argv) {
                  "PATH that is not there is an error")
       ->type_name("PATH")
       ->allow_extra_args(false);  // one PATH per --remove: what follows is a source
-  app.add_option("-o,--output", output, "image file to write (replaced atomically)")->required();
+  app.add_option("-o,--output", output,
+                 "image FILE to write (replaced atomically; checked before any work: it must be "
+                 "a new name or a regular file, in a writable directory)")
+      ->type_name("FILE")
+      ->required();
   app.add_option("-b,--block-size", block_size, "data block size, 4K..1M, a power of two")
+      ->type_name("SIZE")
       ->capture_default_str();
   app.add_option("-l,--level", options.level, "zstd compression level, 1..22")
-      ->check(CLI::Range(1, 22))
-      ->capture_default_str();
-  app.add_option("-j,--threads", options.threads, "compression threads (default: all cores)");
+      ->type_name("LEVEL")
+      ->capture_default_str();  // the range is checked after parsing, with a clear message
+  app.add_option("-j,--threads", options.threads,
+                 "compression threads; 0 (the default) means one per core")
+      ->type_name("N");
   app.add_flag("--no-fragments", no_fragments, "store file tails in blocks of their own");
   app.add_flag("--no-dedup", no_dedup, "store identical blocks again");
   bool no_dictionary = false;
@@ -106,6 +109,7 @@ int main(int argc, char** argv) {
   app.add_option("--dictionary", dictionary_size,
                  "largest zstd dictionary to train on the tree (it is left out when there is "
                  "too little to learn from)")
+      ->type_name("SIZE")
       ->capture_default_str();
   app.add_flag("--no-dictionary", no_dictionary, "compress every block on its own");
   app.add_flag("-v,--verbose", verbose, "print a summary");
@@ -113,22 +117,27 @@ int main(int argc, char** argv) {
   app.add_option("--optimize", optimize,
                  "presets: size (1M blocks, level 19), balanced (128K, level 14: the default), "
                  "speed (64K, level 6: faster builds and random reads); -b and -l still win")
+      ->type_name("PRESET")
       ->check(CLI::IsMember({"size", "balanced", "speed"}));
   std::vector<std::string> excludes, exclude_files;
   app.add_option("--exclude", excludes,
                  "leave out entries matching PATTERN: a name at any depth ('*.pyc'), or, with a "
                  "'/', a path from the root ('usr/share/doc/*'); repeatable")
+      ->type_name("PATTERN")
       ->allow_extra_args(false);
   app.add_option("--exclude-from", exclude_files, "read --exclude patterns from FILE, one a line")
+      ->type_name("FILE")
       ->allow_extra_args(false);
   std::string sort_file;
   app.add_option("--sort", sort_file,
                  "write the data of the files FILE lists first, in its order (a directory "
-                 "stands for the files beneath it): what a program reads at boot, together");
+                 "stands for the files beneath it): what a program reads at boot, together")
+      ->type_name("FILE");
   std::string mtime;
   app.add_option("--mtime", mtime,
                  "clamp every time to SECONDS since the epoch and make it the image's time, "
-                 "for reproducible builds (as SOURCE_DATE_EPOCH does; --mtime wins)");
+                 "for reproducible builds (as SOURCE_DATE_EPOCH does; --mtime wins)")
+      ->type_name("SECONDS");
   bool ignore_errors = false, no_progress = false;
   app.add_flag("--ignore-errors", ignore_errors,
                "leave out unreadable files and directories with a warning, instead of failing");
@@ -146,11 +155,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> tmpfs_lists;
   app.add_option("--config", config_file,
                  "store FILE as the launch configuration (rumprun: its JSON), for the boot "
-                 "code to find in the image");
+                 "code to find in the image")
+      ->type_name("FILE");
   app.add_flag("--config-raw", config_raw, "store --config as is, without checking it is JSON");
   app.add_option("--tmpfs", tmpfs_lists,
                  "directories to cover with a tmpfs at boot, after / is mounted: "
                  "--tmpfs /tmp,/var/run (created in the image if missing)")
+      ->type_name("DIR[,DIR...]")
       ->allow_extra_args(false);
   std::vector<std::string> mount_point_lists;
   app.add_option("--mount-point", mount_point_lists,
@@ -165,26 +176,32 @@ int main(int argc, char** argv) {
   std::string emit_object, emit_asm, target;
   app.add_option("--emit-object", emit_object,
                  "also write an ELF object holding the image, to link into a program "
-                 "(section bakefs_image, see bakefs/embed.h)");
+                 "(section bakefs_image, see bakefs/embed.h)")
+      ->type_name("FILE");
   app.add_option("--emit-asm", emit_asm,
                  "also write assembly that .incbin's the image into that section (for any "
-                 "cross toolchain; preferred for arm and riscv64)");
+                 "cross toolchain; preferred for arm and riscv64)")
+      ->type_name("FILE");
   std::string targets;
   for (const auto& t : bakefs::build::elf_targets())
     targets += (targets.empty() ? "" : ", ") + t.name;
   app.add_option("--target", target,
-                 "architecture of --emit-object: " + targets + " (default: the host's)");
+                 "architecture of --emit-object: " + targets + " (default: the host's)")
+      ->type_name("ARCH");
   std::vector<std::string> specs, uid_maps, gid_maps;
   bool all_root = false;
   app.add_option("--spec", specs,
                  "mtree(5) spec file that sets, creates or removes entries (repeatable; "
                  "applied in order, after the source)")
+      ->type_name("FILE")
       ->allow_extra_args(false);
   app.add_option("--uid-map", uid_maps,
                  "FROM:TO or FIRST-LAST:TO: rewrite owners after the spec (repeatable; the "
                  "first rule that covers an id wins)")
+      ->type_name("RULE")
       ->allow_extra_args(false);
   app.add_option("--gid-map", gid_maps, "FROM:TO or FIRST-LAST:TO, as --uid-map for groups")
+      ->type_name("RULE")
       ->allow_extra_args(false);
   app.add_flag("--all-root", all_root, "make every owner and group 0, after the maps");
   try {
@@ -199,6 +216,10 @@ int main(int argc, char** argv) {
     if (app.count("--level") == 0) options.level = size ? 19 : speed ? 6 : 14;
     std::printf("mkimage: --optimize %s: %s blocks, zstd level %d\n", optimize.c_str(),
                 block_size.c_str(), options.level);
+  }
+  if (options.level < 1 || options.level > 22) {
+    std::fprintf(stderr, "mkimage: invalid zstd level %d (1..22)\n", options.level);
+    return 2;
   }
   auto log = bakefs::build::parse_block_size(block_size);
   if (!log) {
@@ -250,10 +271,14 @@ int main(int argc, char** argv) {
   }
   raise_fd_limit();
   auto warn = [](const std::string& message) {
-    std::fprintf(stderr, "mkimage: warning: %s\n", message.c_str());
+    std::fprintf(stderr, "mkimage: warning: %s\n", bakefs::tool::escape_text(message).c_str());
   };
   auto start = std::chrono::steady_clock::now();
   try {
+    // Where the results go is checked before any source is read.
+    bakefs::build::check_output_path(output, "-o");
+    if (!emit_object.empty()) bakefs::build::check_output_path(emit_object, "--emit-object");
+    if (!emit_asm.empty()) bakefs::build::check_output_path(emit_asm, "--emit-asm");
     if (!config_file.empty()) options.config = bakefs::build::read_config(config_file, config_raw);
     options.tmpfs = bakefs::build::tmpfs_paths(tmpfs_lists);
     const std::vector<std::string> mount_points =
@@ -343,7 +368,7 @@ int main(int argc, char** argv) {
       print_summary(stats, took.count());
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "mkimage: %s\n", e.what());
+    std::fprintf(stderr, "mkimage: %s\n", bakefs::tool::escape_text(e.what()).c_str());
     return 1;
   }
   return 0;

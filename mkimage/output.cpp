@@ -16,6 +16,37 @@ namespace {
 constexpr size_t kBufferSize = 1u << 20;
 }
 
+void check_output_path(const std::string& path, const std::string& what) {
+  auto fail = [&](const std::string& why) { throw Error(what + " " + path + ": " + why); };
+  if (path.empty()) fail("an empty name");
+  if (path.back() == '/') fail("names a directory; give the file to write");
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) fail("is a directory; give the file to write (say, " +
+                                  path + "/image.img)");
+    if (S_ISLNK(st.st_mode)) fail("is a symbolic link; give the path it points to");
+    if (!S_ISREG(st.st_mode)) {
+      const char* kind = S_ISCHR(st.st_mode)   ? "a character device"
+                         : S_ISBLK(st.st_mode) ? "a block device"
+                         : S_ISFIFO(st.st_mode) ? "a FIFO"
+                         : S_ISSOCK(st.st_mode) ? "a socket"
+                                                : "not a regular file";
+      fail(std::string("is ") + kind + "; only a regular file is replaced by the image");
+    }
+  } else if (errno != ENOENT && errno != ENOTDIR) {  // ENOTDIR: said below, of the directory
+    fail(std::strerror(errno));
+  }
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (stat(dir.c_str(), &st) != 0) {
+    fail("its directory " + dir + " cannot be used: " + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) fail(dir + " is not a directory");
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    fail("its directory " + dir + " is not writable: " + std::strerror(errno));
+  }
+}
+
 OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
   size_t slash = path_.rfind('/');
   std::string dir = slash == std::string::npos ? "" : path_.substr(0, slash + 1);

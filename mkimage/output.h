@@ -10,6 +10,12 @@
 
 namespace bakefs::build {
 
+// Throws Error when `path` cannot take an output file (checked before any work is done): it
+// names an existing directory or anything else that is not a regular file (a device, a FIFO,
+// a socket: replacing one would destroy it), or its directory is missing, not a directory or
+// not writable. `what` names the option ("-o", "--emit-object").
+void check_output_path(const std::string& path, const std::string& what);
+
 class OutputFile {
  public:
   explicit OutputFile(std::string path);  // creates the temporary file; throws Error

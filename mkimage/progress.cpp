@@ -4,6 +4,8 @@
 
 #include <cinttypes>
 
+#include "size_option.h"
+
 namespace bakefs::build {
 
 ProgressMeter::ProgressMeter(std::FILE* out, Clock::duration delay, Clock::duration interval)
@@ -11,17 +13,16 @@ ProgressMeter::ProgressMeter(std::FILE* out, Clock::duration delay, Clock::durat
 
 std::string ProgressMeter::line(uint64_t files, uint64_t bytes, uint64_t total_files,
                                 uint64_t total_bytes, double seconds) {
-  const double mib = 1024.0 * 1024.0;
   const double rate = seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0;
   char text[160];
-  int n = std::snprintf(text, sizeof(text), "%" PRIu64 "/%" PRIu64 " files, %.1f/%.1f MiB", files,
-                        total_files, static_cast<double>(bytes) / mib,
-                        static_cast<double>(total_bytes) / mib);
+  int n = std::snprintf(text, sizeof(text), "%" PRIu64 "/%" PRIu64 " files, %s/%s", files,
+                        total_files, format_size(bytes).c_str(), format_size(total_bytes).c_str());
   std::string s(text, static_cast<size_t>(n));
   if (rate > 0) {
-    std::snprintf(text, sizeof(text), ", %.1f MiB/s", rate / mib);
-    s += text;
-    if (bytes < total_bytes) {
+    s += ", " + format_size(static_cast<uint64_t>(rate)) + "/s";
+    // A time left only once the rate means something: a few seconds in and a twentieth of
+    // the bytes done (the first blocks go to a dictionary and to warming caches).
+    if (bytes < total_bytes && seconds >= kSettleSeconds && bytes * 20 >= total_bytes) {
       const auto left = static_cast<uint64_t>(static_cast<double>(total_bytes - bytes) / rate);
       std::snprintf(text, sizeof(text), ", %" PRIu64 ":%02" PRIu64 " left", left / 60, left % 60);
       s += text;

@@ -25,7 +25,9 @@ class ProgressMeter {
   void finish();
 
   // The text of one progress line, e.g.
-  // "1200/5000 files, 310.2/1024.0 MiB, 85.3 MiB/s, 0:08 left".
+  // "1200/5000 files, 310.2 MiB/1.00 GiB, 85.3 MiB/s, 0:08 left"; the time left only once
+  // kSettleSeconds have passed and a twentieth of the bytes is done.
+  static constexpr double kSettleSeconds = 3.0;
   static std::string line(uint64_t files, uint64_t bytes, uint64_t total_files,
                           uint64_t total_bytes, double seconds);
 

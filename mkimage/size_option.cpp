@@ -1,10 +1,11 @@
-// parse_size and parse_block_size.
+// parse_size, parse_block_size and format_size.
 // SPDX-License-Identifier: BSD-2-Clause
 #include "size_option.h"
 
 #include <bakefs/format.h>
 
 #include <cctype>
+#include <cstdio>
 
 namespace bakefs::build {
 
@@ -42,6 +43,21 @@ std::optional<uint32_t> parse_block_size(const std::string& text) {
     if (*bytes == (uint64_t{1} << log)) return log;
   }
   return std::nullopt;
+}
+
+std::string format_size(uint64_t bytes) {
+  char text[32];
+  const double b = static_cast<double>(bytes);
+  if (bytes < 1024) {
+    std::snprintf(text, sizeof(text), "%llu B", static_cast<unsigned long long>(bytes));
+  } else if (bytes < (1u << 20)) {
+    std::snprintf(text, sizeof(text), "%.1f KiB", b / 1024.0);
+  } else if (bytes < (1u << 30)) {
+    std::snprintf(text, sizeof(text), "%.1f MiB", b / (1024.0 * 1024.0));
+  } else {
+    std::snprintf(text, sizeof(text), "%.2f GiB", b / (1024.0 * 1024.0 * 1024.0));
+  }
+  return text;
 }
 
 }  // namespace bakefs::build

@@ -1,4 +1,4 @@
-// Parsing sizes such as "128K" or "1M" given on the command line.
+// Sizes on the command line ("128K", "1M") and in messages ("812 B", "4.2 KiB", "1.50 GiB").
 // SPDX-License-Identifier: BSD-2-Clause
 #ifndef BAKEFS_MKIMAGE_SIZE_OPTION_H
 #define BAKEFS_MKIMAGE_SIZE_OPTION_H
@@ -13,6 +13,8 @@ namespace bakefs::build {
 std::optional<uint64_t> parse_size(const std::string& text);
 // A block size: log2 of a power of two from 4 KiB to 1 MiB.
 std::optional<uint32_t> parse_block_size(const std::string& text);
+// A byte count in the unit that fits it: "0 B", "812 B", "4.2 KiB", "310.2 MiB", "1.50 GiB".
+std::string format_size(uint64_t bytes);
 
 }  // namespace bakefs::build
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "progress.h"
+#include "size_option.h"
 #include "test_support.h"
 #include "tree_ops.h"
 
@@ -312,9 +313,30 @@ TEST(Recipe, TheServiceImageOfTheReadme) {
 
 TEST(Progress, TheLineShowsCountsRateAndTimeLeft) {
   EXPECT_EQ(build::ProgressMeter::line(1200, 300 << 20, 5000, 1200 << 20, 10.0),
-            "1200/5000 files, 300.0/1200.0 MiB, 30.0 MiB/s, 0:30 left");
+            "1200/5000 files, 300.0 MiB/1.17 GiB, 30.0 MiB/s, 0:30 left");
   EXPECT_EQ(build::ProgressMeter::line(5, 64 << 20, 5, 64 << 20, 2.0),
-            "5/5 files, 64.0/64.0 MiB, 32.0 MiB/s");
+            "5/5 files, 64.0 MiB/64.0 MiB, 32.0 MiB/s");
+  EXPECT_EQ(build::ProgressMeter::line(3, 2000, 9, 9000, 5.0), 
+            "3/9 files, 2.0 KiB/8.8 KiB, 400 B/s, 0:17 left");
+}
+
+TEST(Progress, NoTimeLeftUntilTheRateMeansSomething) {
+  // One second in, or a sliver of the bytes done: a rate, but no guess at the time left (a
+  // build once showed "494:21 left" on its first line).
+  EXPECT_EQ(build::ProgressMeter::line(10, 100 << 20, 5000, 1000ull << 20, 1.0),
+            "10/5000 files, 100.0 MiB/1000.0 MiB, 100.0 MiB/s");
+  EXPECT_EQ(build::ProgressMeter::line(10, 1 << 20, 5000, 1000ull << 20, 30.0),
+            "10/5000 files, 1.0 MiB/1000.0 MiB, 34.1 KiB/s");
+  EXPECT_EQ(build::ProgressMeter::line(10, 50ull << 20, 5000, 1000ull << 20, 5.0),
+            "10/5000 files, 50.0 MiB/1000.0 MiB, 10.0 MiB/s, 1:35 left");
+}
+
+TEST(SizeText, UnitsFitTheSize) {
+  EXPECT_EQ(build::format_size(0), "0 B");
+  EXPECT_EQ(build::format_size(812), "812 B");
+  EXPECT_EQ(build::format_size(4300), "4.2 KiB");
+  EXPECT_EQ(build::format_size(310u << 20), "310.0 MiB");
+  EXPECT_EQ(build::format_size(3ull << 29), "1.50 GiB");
 }
 
 TEST(Progress, SilentWhenNotATerminal) {
