@@ -270,6 +270,7 @@ int main(int argc, char** argv) {
     }
   }
   raise_fd_limit();
+  bakefs::build::remove_temporaries_on_signals();
   auto warn = [](const std::string& message) {
     std::fprintf(stderr, "mkimage: warning: %s\n", bakefs::tool::escape_text(message).c_str());
   };

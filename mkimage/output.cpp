@@ -1,11 +1,15 @@
-// OutputFile: temporary file, buffered appends, fsync and an atomic rename.
+// OutputFile: temporary file, buffered appends, fsync and an atomic rename; the temporary
+// files removed when a signal ends the process.
 // SPDX-License-Identifier: BSD-2-Clause
 #include "output.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -14,6 +18,59 @@
 namespace bakefs::build {
 namespace {
 constexpr size_t kBufferSize = 1u << 20;
+
+// The temporary files that exist now, for the signal handler: fixed slots, claimed and
+// published with atomics, so that the handler only reads memory and calls unlink(2), both
+// async-signal-safe. One mkimage writes at most an image and an object at a time.
+struct TempSlot {
+  std::atomic<bool> claimed{false};
+  std::atomic<bool> live{false};  // path is complete and the file exists
+  char path[PATH_MAX];
+};
+TempSlot g_temps[4];
+
+TempSlot* remember_temp(const std::string& path) {
+  if (path.size() >= PATH_MAX) return nullptr;  // not removed on a signal; the rest still is
+  for (TempSlot& slot : g_temps) {
+    bool expected = false;
+    if (slot.claimed.compare_exchange_strong(expected, true)) {
+      std::memcpy(slot.path, path.c_str(), path.size() + 1);
+      slot.live.store(true, std::memory_order_release);
+      return &slot;
+    }
+  }
+  return nullptr;
+}
+
+void forget_temp(void* handle) {
+  if (handle == nullptr) return;
+  auto* slot = static_cast<TempSlot*>(handle);
+  slot->live.store(false, std::memory_order_release);
+  slot->claimed.store(false, std::memory_order_release);
+}
+
+extern "C" void remove_temps_and_die(int sig) {
+  const int saved = errno;
+  for (TempSlot& slot : g_temps) {
+    if (slot.live.load(std::memory_order_acquire)) ::unlink(slot.path);
+  }
+  errno = saved;
+  // SA_RESETHAND made the disposition the default again; the signal is blocked until this
+  // returns, then ends the process as it would have.
+  ::raise(sig);
+}
+}  // namespace
+
+void remove_temporaries_on_signals() {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) {
+    struct sigaction old {};
+    if (sigaction(sig, nullptr, &old) != 0 || old.sa_handler == SIG_IGN) continue;  // nohup
+    struct sigaction sa {};
+    sa.sa_handler = remove_temps_and_die;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(sig, &sa, nullptr);
+  }
 }
 
 void check_output_path(const std::string& path, const std::string& what) {
@@ -55,6 +112,7 @@ OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
   temp_path_ = dir + "." + base + ".tmp.XXXXXX";
   fd_ = mkostemp(temp_path_.data(), O_CLOEXEC);
   if (fd_ < 0) throw_errno(path_, "cannot create output file", errno);
+  slot_ = remember_temp(temp_path_);
   // mkstemp makes 0600; an image is an ordinary file: 0666 less the umask.
   mode_t mask = umask(0);
   umask(mask);
@@ -65,6 +123,7 @@ OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
 OutputFile::~OutputFile() {
   if (fd_ >= 0) ::close(fd_);
   if (!committed_) ::unlink(temp_path_.c_str());
+  forget_temp(slot_);
 }
 
 void OutputFile::fail(const std::string& what, int error) {
@@ -122,6 +181,8 @@ void OutputFile::commit() {
   fd_ = -1;
   if (rename(temp_path_.c_str(), path_.c_str()) != 0) fail("cannot rename image into place", errno);
   committed_ = true;
+  forget_temp(slot_);
+  slot_ = nullptr;
 }
 
 }  // namespace bakefs::build

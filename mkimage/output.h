@@ -16,6 +16,10 @@ namespace bakefs::build {
 // not writable. `what` names the option ("-o", "--emit-object").
 void check_output_path(const std::string& path, const std::string& what);
 
+// Makes SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE remove every OutputFile's temporary file
+// before they end the process (signals that are ignored stay ignored). Call once, early.
+void remove_temporaries_on_signals();
+
 class OutputFile {
  public:
   explicit OutputFile(std::string path);  // creates the temporary file; throws Error
@@ -42,6 +46,7 @@ class OutputFile {
   uint64_t size_ = 0;
   std::vector<uint8_t> buffer_;
   bool committed_ = false;
+  void* slot_ = nullptr;  // where the signal handler finds temp_path_
 };
 
 }  // namespace bakefs::build

@@ -4,10 +4,17 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "layers.h"
@@ -17,6 +24,41 @@ namespace bakefs::build {
 namespace {
 
 constexpr size_t kReadBlock = 64 * 1024;
+// How long a FIFO source may go without a process writing to it before mkimage gives up.
+constexpr auto kFifoWriterWait = std::chrono::seconds(10);
+
+// A source opened for libarchive: a file descriptor, and for a FIFO the byte read to learn
+// that a writer is there, handed back first.
+struct Stream {
+  int fd = -1;
+  bool has_first = false;
+  char first = 0;
+  std::vector<char> buffer = std::vector<char>(kReadBlock);
+  ~Stream() {
+    if (fd > 0) ::close(fd);  // fd 0 ('-') stays open
+  }
+
+  static la_ssize_t read(archive* a, void* self, const void** out) {
+    auto* s = static_cast<Stream*>(self);
+    size_t n = 0;
+    if (s->has_first) {
+      s->buffer[n++] = s->first;
+      s->has_first = false;
+    }
+    for (;;) {
+      ssize_t got = ::read(s->fd, s->buffer.data() + n, s->buffer.size() - n);
+      if (got >= 0) {
+        n += static_cast<size_t>(got);
+        break;
+      }
+      if (errno == EINTR) continue;
+      archive_set_error(a, errno, "read: %s", std::strerror(errno));
+      return -1;
+    }
+    *out = s->buffer.data();
+    return static_cast<la_ssize_t>(n);
+  }
+};
 
 std::shared_ptr<Inode> implicit_dir() {
   auto n = std::make_shared<Inode>();
@@ -104,11 +146,62 @@ class TarReader {
     archive_read_support_filter_lzip(archive_.get());
     archive_read_support_filter_zstd(archive_.get());
     archive_read_support_filter_lz4(archive_.get());
-    int r = path_ == "-" ? archive_read_open_fd(archive_.get(), 0, kReadBlock)
-                         : archive_read_open_filename(archive_.get(), path_.c_str(), kReadBlock);
+    open_stream();
+    int r = archive_read_open(archive_.get(), &stream_, nullptr, Stream::read, nullptr);
     if (r != ARCHIVE_OK) {
       throw Error(*shown_ +
                   ": not a directory, nor a tar archive that can be read: " + library_error());
+    }
+  }
+
+  // Opens the source without blocking and takes only what can hold a tar archive: a regular
+  // file, standard input, or a FIFO that a process writes to (as <(zcat ...) gives). A device
+  // is refused (/dev/zero would read as an endless run of empty tar blocks), and a FIFO with
+  // no writer for kFifoWriterWait is an error, not a hang.
+  void open_stream() {
+    if (path_ == "-") {
+      stream_.fd = 0;
+      return;
+    }
+    stream_.fd = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (stream_.fd < 0) {
+      throw Error(*shown_ + ": cannot open: " + std::strerror(errno));
+    }
+    struct stat st;
+    if (fstat(stream_.fd, &st) != 0) throw Error(*shown_ + ": cannot stat: " + std::strerror(errno));
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+      const char* kind = S_ISCHR(st.st_mode)   ? "a character device"
+                         : S_ISBLK(st.st_mode) ? "a block device"
+                         : S_ISSOCK(st.st_mode) ? "a socket"
+                                                : "not a regular file";
+      throw Error(*shown_ + ": is " + kind + ", not a directory or a tar archive (give a tar "
+                  "archive on a device through '-': mkimage - < DEVICE)");
+    }
+    if (S_ISFIFO(st.st_mode)) wait_for_writer();
+    int flags = fcntl(stream_.fd, F_GETFL);
+    if (flags < 0 || fcntl(stream_.fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+      throw Error(*shown_ + ": " + std::strerror(errno));
+    }
+  }
+
+  // A FIFO opened without blocking reads 0 while no process has it open for writing, and
+  // EAGAIN while one has but wrote nothing yet.
+  void wait_for_writer() {
+    const auto deadline = std::chrono::steady_clock::now() + kFifoWriterWait;
+    for (;;) {
+      ssize_t n = ::read(stream_.fd, &stream_.first, 1);
+      if (n == 1) {
+        stream_.has_first = true;
+        return;
+      }
+      if (n < 0 && errno == EAGAIN) return;  // a writer: blocking reads from here on
+      if (n < 0 && errno != EINTR) throw Error(*shown_ + ": read: " + std::strerror(errno));
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw Error(*shown_ + ": a FIFO that no process wrote to for " +
+                    std::to_string(kFifoWriterWait.count()) +
+                    " s (start its writer first, or give the archive through '-')");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
 
@@ -299,6 +392,7 @@ class TarReader {
   std::string path_;
   std::shared_ptr<const std::string> shown_;
   std::function<void(const std::string&)> warn_;
+  Stream stream_;  // outlives archive_, which reads from it
   std::unique_ptr<archive, int (*)(archive*)> archive_{archive_read_new(), archive_read_free};
   std::string member_;  // the member being read, as the archive names it
   SpillFile spill_{*shown_};

@@ -3,10 +3,14 @@
 // refused at once with what they are, mount points that hold a mount, and the help text.
 // SPDX-License-Identifier: BSD-2-Clause
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -328,6 +332,80 @@ TEST_F(CliOutput, DevicesFifosAndSymlinksAreNeverReplaced) {
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(contains(r.output, "--emit-object " + dir_ / "fifo" + ": is a FIFO")) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "img")) << "the image was written anyway";
+}
+
+// Sources that cannot hold a tar archive are refused; a FIFO is read when a process writes to
+// it and is an error, not a hang, when none does.
+TEST(CliSources, DevicesAreRefusedAndFifosNeedAWriter) {
+  TempDir dir;
+  auto r = mkimage("/dev/zero -o " + dir / "img");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(contains(r.output, "/dev/zero: is a character device, not a directory or a tar"))
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "img"));
+
+  make_dir(dir / "src");
+  write_file(dir / "src/f", "through a FIFO\n");
+  ASSERT_EQ(mkfifo((dir / "fifo").c_str(), 0600), 0);
+  const auto start = std::chrono::steady_clock::now();
+  r = mkimage(dir / "fifo -o " + dir / "img");
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 1) << r.output;  // timeout's 124 would be the old hang
+  EXPECT_TRUE(contains(r.output, "fifo: a FIFO that no process wrote to")) << r.output;
+  EXPECT_LT(took, std::chrono::seconds(40));
+  EXPECT_FALSE(std::filesystem::exists(dir / "img"));
+
+  // A writer that starts late, and process substitution, are read as any tar archive.
+  r = run_command("(sleep 1; tar cf " + dir / "fifo" + " -C " + dir / "src" + " .) & timeout 60 " +
+                  MKIMAGE_PATH + " " + dir / "fifo -o " + dir / "img; wait");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto listed = bakefs("cat " + dir / "img" + " /f");
+  EXPECT_EQ(listed.output, "through a FIFO\n");
+  r = run_command("bash -c 'timeout 60 " MKIMAGE_PATH " <(tar czf - -C " + dir / "src" +
+                  " .) -o " + dir / "img2'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_bytes(dir / "img"), read_bytes(dir / "img2"));
+}
+
+// SIGINT and SIGTERM end mkimage as they would, and remove the temporary image first.
+TEST(CliSignals, AnInterruptedBuildLeavesNoTemporaryFile) {
+  TempDir dir;
+  make_dir(dir / "src");
+  write_file(dir / "src/big", random_bytes(48u << 20, 7));  // slow at level 19, one thread
+  for (int sig : {SIGINT, SIGTERM}) {
+    const std::string out = dir / "out";
+    make_dir(out);
+    std::vector<std::string> args = {MKIMAGE_PATH, dir / "src", "-l", "19", "-j", "1",
+                                     "--no-progress", "-o", out + "/img"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, sig);  // the default action, whatever this test inherited
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    pid_t pid;
+    ASSERT_EQ(posix_spawn(&pid, argv[0], nullptr, &attr, argv.data(), environ), 0);
+    posix_spawnattr_destroy(&attr);
+    // Wait for the temporary file (.img.tmp.XXXXXX) to appear, then interrupt the build.
+    bool seen = false;
+    for (int i = 0; i < 3000 && !seen; ++i) {
+      for (const auto& e : std::filesystem::directory_iterator(out))
+        seen = seen || e.path().filename().string().starts_with(".img.tmp.");
+      if (!seen) usleep(10000);
+    }
+    ASSERT_TRUE(seen) << "no temporary file appeared";
+    kill(pid, sig);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig)
+        << "signal " << sig << ": status " << status;
+    EXPECT_TRUE(std::filesystem::is_empty(out)) << "signal " << sig << " left a file";
+    std::filesystem::remove_all(out);
+  }
 }
 
 TEST(CliOptions, LevelAndThreads) {
