@@ -1,5 +1,6 @@
 // Reading a source directory into the tree: lstat-level fidelity, no symlink is followed, and
-// every path is opened relative to its parent so that depth is not limited by PATH_MAX.
+// every path is opened relative to its parent so that depth is not limited by PATH_MAX; a
+// stack of open directories, not recursion, so that it is not limited by the C++ stack.
 // SPDX-License-Identifier: BSD-2-Clause
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "tree.h"
@@ -51,7 +53,7 @@ class Scanner {
     if (fstat(root_fd_, &st) != 0) throw_errno(root_path_, "cannot stat", errno);
     auto root = make_inode(st);
     read_xattrs("/proc/self/fd/" + std::to_string(root_fd_), false, root_path_, *root);
-    scan_directory(root_fd_, "", *root);
+    scan_tree(*root);
     return root;
   }
 
@@ -147,28 +149,60 @@ class Scanner {
     return names;
   }
 
-  void scan_directory(int dir_fd, const std::string& rel, Inode& dir) {
-    const std::string fd_path = "/proc/self/fd/" + std::to_string(dir_fd) + "/";
-    for (const std::string& name : list_names(dir_fd, rel)) {
-      std::string child_rel = rel.empty() ? name : rel + "/" + name;
-      if (options_.skip && options_.skip(name, child_rel)) continue;
-      if (!options_.ignore_errors) {
-        scan_entry(dir_fd, fd_path, name, child_rel, dir);
-        continue;
+  // A directory being read: its descriptor, its path from the root, its names in order.
+  struct Level {
+    int fd;
+    std::string rel;
+    Inode* dir;
+    std::vector<std::string> names;
+    size_t next = 0;
+  };
+
+  // Reads everything below the root, depth first in name order. Under --ignore-errors an
+  // entry that cannot be read (a directory that cannot be listed among them) is left out
+  // with a warning and the rest goes on.
+  void scan_tree(Inode& root) {
+    std::vector<Level> stack;
+    try {
+      stack.push_back({root_fd_, "", &root, list_names(root_fd_, ""), 0});
+      while (!stack.empty()) {
+        Level& level = stack.back();
+        if (level.next == level.names.size()) {
+          if (level.fd != root_fd_) ::close(level.fd);
+          stack.pop_back();
+          continue;
+        }
+        const std::string name = level.names[level.next++];
+        const std::string child_rel = level.rel.empty() ? name : level.rel + "/" + name;
+        if (options_.skip && options_.skip(name, child_rel)) continue;
+        const size_t depth = stack.size() - 1;  // of the directory `level` reads
+        std::optional<Level> below;
+        if (!options_.ignore_errors) {
+          below = scan_entry(level, name, child_rel, depth);
+        } else {
+          try {
+            below = scan_entry(level, name, child_rel, depth);
+          } catch (const Error& e) {
+            level.dir->children.erase(name);
+            if (options_.warn) options_.warn(std::string(e.what()) + " (left out)");
+          }
+        }
+        if (below) stack.push_back(std::move(*below));  // `level` is not used past here
       }
-      try {
-        scan_entry(dir_fd, fd_path, name, child_rel, dir);
-      } catch (const Error& e) {
-        dir.children.erase(name);
-        if (options_.warn) options_.warn(std::string(e.what()) + " (left out)");
-      }
+    } catch (...) {
+      for (const Level& level : stack)
+        if (level.fd != root_fd_) ::close(level.fd);
+      throw;
     }
   }
 
-  // Reads one entry of a directory into dir.children[name].
-  void scan_entry(int dir_fd, const std::string& fd_path, const std::string& name,
-                  const std::string& child_rel, Inode& dir) {
-    if (depth_ >= kMaxTreeDepth) {
+  // Reads one entry of a directory into level.dir->children[name]; for a directory, also
+  // opens it and lists its names, for scan_tree to read next.
+  std::optional<Level> scan_entry(const Level& level, const std::string& name,
+                                  const std::string& child_rel, size_t depth) {
+    const int dir_fd = level.fd;
+    Inode& dir = *level.dir;
+    if (depth >= kMaxTreeDepth) {
       throw Error(display(child_rel) + ": nested more than " + std::to_string(kMaxTreeDepth) +
                   " directories deep");
     }
@@ -180,11 +214,13 @@ class Scanner {
       auto it = links_.find({st.st_dev, st.st_ino});
       if (it != links_.end()) {
         dir.children[name] = it->second;
-        return;
+        return std::nullopt;
       }
     }
     auto child = make_inode(st);
-    read_xattrs(fd_path + name, true, display(child_rel), *child);
+    read_xattrs("/proc/self/fd/" + std::to_string(dir_fd) + "/" + name, true,
+                display(child_rel), *child);
+    std::optional<Level> below;
     if (S_ISLNK(st.st_mode)) {
       child->target = read_link(dir_fd, name, st, child_rel);
     } else if (S_ISREG(st.st_mode)) {
@@ -206,19 +242,16 @@ class Scanner {
         ::close(fd);
         throw Error(display(child_rel) + ": changed while it was read");
       }
-      ++depth_;
       try {
-        scan_directory(fd, child_rel, *child);
+        below = Level{fd, child_rel, child.get(), list_names(fd, child_rel), 0};
       } catch (...) {
-        --depth_;
         ::close(fd);
         throw;
       }
-      --depth_;
-      ::close(fd);
     }
     if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) links_[{st.st_dev, st.st_ino}] = child;
     dir.children[name] = std::move(child);
+    return below;
   }
 
   // Opens a file and closes it again, so that one mkimage could not read later is left out now.
@@ -248,7 +281,6 @@ class Scanner {
   std::shared_ptr<const std::string> root_name_;
   std::map<std::pair<dev_t, ino_t>, std::shared_ptr<Inode>> links_;
   const ScanOptions& options_;
-  size_t depth_ = 0;  // levels below the root of the directory being read
 };
 
 }  // namespace
