@@ -1,11 +1,15 @@
 // Reading mtree(5) text into spec entries: logical lines, vis(3) decoding, /set and /unset,
 // relative and full paths, and every keyword's value.
 // SPDX-License-Identifier: BSD-2-Clause
+#include <bsd/unistd.h>
+#define LIBBSD_NETBSD_VIS 1  // the NetBSD vis(3) interface (mtree is NetBSD's)
+#include <bsd/vis.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -69,56 +73,29 @@ bool is_octal(char c) {
   return c >= '0' && c <= '7';
 }
 
-// Decodes vis(3) escapes: \\ \ooo \M-x \M^x \^x \n \t \s ... and "\c" for any other graphic
-// character c (mtree writes "\#" for '#'). Returns nothing for a malformed escape.
+// Decodes vis(3) escapes (\\ \ooo \M-x \M^x \^x \n \t \s ..., and "\c" for any other graphic
+// character c: mtree writes "\#" for '#') with libbsd's unvis(3) state machine, as NetBSD's
+// mtree does. Returns nothing for a malformed escape, a dangling '\' at the end too (which
+// strunvis would drop without a word).
 std::optional<std::string> unvis(std::string_view in) {
   std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '\\') {
-      out += in[i];
-      continue;
-    }
-    if (++i == in.size()) return std::nullopt;
-    char c = in[i];
-    if (is_octal(c)) {
-      unsigned value = 0;
-      for (int n = 0; n < 3 && i < in.size() && is_octal(in[i]); ++n, ++i) {
-        value = value * 8 + static_cast<unsigned>(in[i] - '0');
-      }
-      --i;
-      if (value > 0377) return std::nullopt;
-      out += static_cast<char>(value);
-      continue;
-    }
-    unsigned meta = 0;
-    if (c == 'M') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      meta = 0200;
-      c = in[++i];
-      if (c == '-') {
-        out += static_cast<char>(meta | static_cast<unsigned char>(in[++i]));
-        continue;
-      }
-      if (c != '^') return std::nullopt;
-    }
-    if (c == '^') {
-      if (i + 1 >= in.size()) return std::nullopt;
-      char x = in[++i];
-      unsigned value = x == '?' ? 0177 : static_cast<unsigned>(x) & 037;
-      out += static_cast<char>(meta | value);
-      continue;
-    }
-    static constexpr std::pair<char, char> kCStyle[] = {
-        {'n', '\n'}, {'r', '\r'}, {'b', '\b'}, {'a', '\a'},   {'v', '\v'},
-        {'t', '\t'}, {'f', '\f'}, {'s', ' '},  {'E', '\033'}, {'\\', '\\'}};
-    auto it = std::find_if(std::begin(kCStyle), std::end(kCStyle),
-                           [c](const auto& p) { return p.first == c; });
-    if (it != std::end(kCStyle)) {
-      out += it->second;
-    } else if (c > ' ' && c < 0177) {
-      out += c;
-    } else {
-      return std::nullopt;
+  int state = 0;
+  char c = 0;
+  for (size_t i = 0; i <= in.size(); ++i) {
+    const bool end = i == in.size();
+    switch (::unvis(&c, end ? '\0' : in[i], &state, end ? UNVIS_END : 0)) {
+      case UNVIS_VALID:
+        out += c;
+        break;
+      case UNVIS_VALIDPUSH:  // c ended an escape without being part of it: read it again
+        out += c;
+        --i;
+        break;
+      case UNVIS_NOCHAR:
+      case 0:
+        break;
+      default:  // UNVIS_SYNBAD, or an escape cut short by the end
+        return std::nullopt;
     }
   }
   return out;
@@ -142,56 +119,28 @@ std::optional<uint64_t> parse_c_number(std::string_view s) {
   return parse_number<uint64_t>(s);
 }
 
-// The bits one letter of a symbolic mode stands for, for every class; u, g and o copy that
-// class's current bits.
-std::optional<unsigned> permission_bits(char c, unsigned mode) {
-  constexpr std::string_view kLetters = "rwxst";
-  constexpr unsigned kBits[] = {0444, 0222, 0111, 06000, 01000};
-  if (size_t at = kLetters.find(c); at != std::string_view::npos) return kBits[at];
-  if (c == 'X') return (mode & 0111) != 0 ? 0111 : 0;
-  if (c == 'u') return ((mode >> 6) & 7) * 0111;
-  if (c == 'g') return ((mode >> 3) & 7) * 0111;
-  if (c == 'o') return (mode & 7) * 0111;
-  return std::nullopt;
-}
-
-// chmod(1)-style symbolic modes ("u=rwx,go=rx", "a+r,u+s") applied to 0, as mtree's
-// setmode/getmode do. A clause without u/g/o/a means "a" (no umask: builds are reproducible).
+// chmod(1)-style symbolic modes ("u=rwx,go=rx", "a+r,u+s") applied to 0 with libbsd's
+// setmode/getmode, as NetBSD's mtree does, but for one thing: a clause without u/g/o/a means
+// "a" here, where setmode would take the builder's umask away (builds are reproducible).
 std::optional<unsigned> parse_symbolic_mode(std::string_view s) {
-  unsigned mode = 0;
-  size_t i = 0;
-  while (i <= s.size()) {
-    unsigned who = 0;
-    for (; i < s.size() && std::string_view("ugoa").find(s[i]) != std::string_view::npos; ++i) {
-      who |= s[i] == 'u' ? 04700u : s[i] == 'g' ? 02070u : s[i] == 'o' ? 01007u : 07777u;
-    }
-    if (who == 0) who = 07777;
-    if (i == s.size() || std::string_view("+-=").find(s[i]) == std::string_view::npos) {
-      return std::nullopt;
-    }
-    while (i < s.size() && std::string_view("+-=").find(s[i]) != std::string_view::npos) {
-      char op = s[i++];
-      unsigned perm = 0;
-      for (; i < s.size() && s[i] != ',' &&
-             std::string_view("+-=").find(s[i]) == std::string_view::npos;
-           ++i) {
-        std::optional<unsigned> bits = permission_bits(s[i], mode);
-        if (!bits) return std::nullopt;
-        perm |= *bits;
-      }
-      perm &= who;
-      if (op == '=') mode &= ~who;
-      if (op == '-') {
-        mode &= ~perm;
-      } else {
-        mode |= perm;
-      }
-    }
-    if (i == s.size()) break;
-    if (s[i] != ',') return std::nullopt;
-    ++i;
+  if (s.empty()) return std::nullopt;
+  std::string explicit_who;
+  for (size_t start = 0; start <= s.size();) {
+    size_t comma = std::min(s.find(',', start), s.size());
+    std::string_view clause = s.substr(start, comma - start);
+    if (clause.empty()) return std::nullopt;
+    if (clause.find_first_of("+-=") == 0) explicit_who += 'a';
+    explicit_who += clause;
+    if (comma < s.size()) explicit_who += ',';
+    start = comma + 1;
   }
-  return mode;
+  // setmode also takes octal numbers; those are parsed elsewhere and not meant here.
+  if (explicit_who.find_first_of("01234567") == 0) return std::nullopt;
+  void* set = setmode(explicit_who.c_str());
+  if (set == nullptr) return std::nullopt;
+  mode_t mode = getmode(set, 0);
+  std::free(set);
+  return static_cast<unsigned>(mode) & 07777;
 }
 
 std::optional<uint16_t> parse_type(std::string_view s) {
