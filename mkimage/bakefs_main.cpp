@@ -1,15 +1,16 @@
 // bakefs: look into, check, extract and mount bakefs images (or programs with one linked in).
 // SPDX-License-Identifier: BSD-2-Clause
-#include <bakefs_fuse.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
+#define FUSE_USE_VERSION 312
 #include <bakefs/format.h>
-
+#include <bakefs_fuse.h>
+#include <fuse3/fuse_opt.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cstddef>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -45,26 +46,40 @@ void raise_fd_limit() {
   }
 }
 
-// mount -o takes FUSE options and ours (cache=SIZE); returns false on a malformed size.
+// mount -o takes FUSE options and ours (cache=SIZE), split by libfuse's own option parser
+// (commas separate options, '\\,' is a comma inside one); returns false on a malformed size
+// or option list.
 bool split_mount_options(const std::vector<std::string>& given, std::vector<std::string>& fuse,
                          size_t& cache_bytes) {
+  struct Ours {
+    char* cache = nullptr;
+  } ours;
+  static const fuse_opt kOurs[] = {{"cache=%s", offsetof(Ours, cache), 0}, FUSE_OPT_END};
+  fuse_args args = FUSE_ARGS_INIT(0, nullptr);
+  bool ok = fuse_opt_add_arg(&args, "bakefs") == 0;
   for (const auto& group : given) {
-    size_t start = 0;
-    while (start <= group.size()) {
-      size_t comma = group.find(',', start);
-      std::string opt = group.substr(start, comma - start);
-      start = comma == std::string::npos ? group.size() + 1 : comma + 1;
-      if (opt.empty()) continue;
-      if (opt.rfind("cache=", 0) == 0) {
-        auto bytes = bakefs::build::parse_size(opt.substr(6));
-        if (!bytes) return false;
-        cache_bytes = static_cast<size_t>(*bytes);
-        continue;
-      }
-      fuse.push_back(opt);
+    ok = ok && fuse_opt_add_arg(&args, "-o") == 0 && fuse_opt_add_arg(&args, group.c_str()) == 0;
+  }
+  ok = ok && fuse_opt_parse(&args, &ours, kOurs, nullptr) == 0;
+  // What is not ours comes back as "-o" followed by the options, or as "-oOPTIONS".
+  for (int i = 1; ok && i < args.argc; ++i) {
+    const std::string arg = args.argv[i];
+    if (arg == "-o" && i + 1 < args.argc) {
+      fuse.push_back(args.argv[++i]);
+    } else if (arg.size() > 2 && arg.rfind("-o", 0) == 0) {
+      fuse.push_back(arg.substr(2));
+    } else {
+      ok = false;
     }
   }
-  return true;
+  fuse_opt_free_args(&args);
+  if (ours.cache != nullptr) {
+    auto bytes = bakefs::build::parse_size(ours.cache);
+    std::free(ours.cache);
+    if (!bytes) return false;
+    cache_bytes = static_cast<size_t>(*bytes);
+  }
+  return ok;
 }
 
 // The mount points in /proc/self/mountinfo (field 5, with its octal escapes undone).
@@ -126,7 +141,7 @@ int run_mount(const Args& a) {
   std::vector<std::string> fuse_options;
   size_t cache_bytes = 64u << 20;
   if (!split_mount_options(a.fuse_options, fuse_options, cache_bytes)) {
-    std::fprintf(stderr, "bakefs: mount: bad cache size in -o\n");
+    std::fprintf(stderr, "bakefs: mount: bad -o options (cache=SIZE takes 64M, 1G, ...)\n");
     return kExitUsage;
   }
   auto image = bakefs::tool::open_image(a.image, cache_bytes);

@@ -261,6 +261,26 @@ TEST(CliMount, AMountPointThatHoldsAMountIsRefusedUnlessOver) {
   EXPECT_TRUE(contains(r.output, "not a directory")) << r.output;
 }
 
+// -o is split by libfuse's option parser: cache= is ours, the rest goes to FUSE, "\\," is a
+// comma inside an option.
+TEST(CliMount, OptionsAreSplitAsLibfuseDoes) {
+  if (!fuse_available()) GTEST_SKIP() << "/dev/fuse is missing";
+  TempDir dir;
+  make_dir(dir / "src");
+  write_file(dir / "src/f", "1");
+  make_image(dir / "src", dir / "img");
+  make_dir(dir / "mnt");
+  auto r = bakefs("mount -o cache=1X " + dir / "img " + dir / "mnt");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(contains(r.output, "bad -o options")) << r.output;
+  FuseMount m(BAKEFS_PATH, dir / "img", dir / "mnt",
+              {"-o", "cache=2M,noatime", "-o", "fsname=one\\,two"});
+  ASSERT_TRUE(m.mounted());
+  const std::string mounts = text_of("/proc/self/mounts");
+  EXPECT_TRUE(contains(mounts, "one,two " + dir / "mnt" + " fuse.bakefs ro,")) << mounts;
+  EXPECT_TRUE(contains(mounts, "noatime")) << mounts;
+}
+
 // The output path is checked before any source is read: the source named here does not exist,
 // and the error is about the output.
 class CliOutput : public ::testing::Test {
