@@ -1,11 +1,14 @@
-// OutputFile: temporary file, buffered appends, fsync and an atomic rename; the temporary
-// files removed when a signal ends the process.
+// OutputFile: an unnamed (O_TMPFILE) file while the image is written, so that nothing is left
+// however the process ends; at commit it gets a temporary name for an instant and is renamed
+// over the target. Where O_TMPFILE is missing, a named temporary file that a signal handler
+// removes.
 // SPDX-License-Identifier: BSD-2-Clause
 #include "output.h"
 
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -106,24 +109,54 @@ void check_output_path(const std::string& path, const std::string& what) {
 
 OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
   size_t slash = path_.rfind('/');
-  std::string dir = slash == std::string::npos ? "" : path_.substr(0, slash + 1);
-  std::string base = slash == std::string::npos ? path_ : path_.substr(slash + 1);
-  if (base.empty()) throw Error(path_ + ": output is a directory name");
-  temp_path_ = dir + "." + base + ".tmp.XXXXXX";
-  fd_ = mkostemp(temp_path_.data(), O_CLOEXEC);
-  if (fd_ < 0) throw_errno(path_, "cannot create output file", errno);
-  slot_ = remember_temp(temp_path_);
-  // mkstemp makes 0600; an image is an ordinary file: 0666 less the umask.
+  dir_ = slash == std::string::npos ? "" : path_.substr(0, slash + 1);
+  base_ = slash == std::string::npos ? path_ : path_.substr(slash + 1);
+  if (base_.empty()) throw Error(path_ + ": output is a directory name");
   mode_t mask = umask(0);
   umask(mask);
-  fchmod(fd_, 0666 & ~mask);
+  const mode_t mode = 0666 & ~mask;  // an image is an ordinary file: 0666 less the umask
+  fd_ = ::open(dir_.empty() ? "." : dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+  if (fd_ < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    // No O_TMPFILE on this file system: a named temporary file from the start.
+    temp_path_ = dir_ + "." + base_ + ".tmp.XXXXXX";
+    fd_ = mkostemp(temp_path_.data(), O_CLOEXEC);
+    if (fd_ >= 0) {
+      slot_ = remember_temp(temp_path_);
+      fchmod(fd_, mode);  // mkstemp makes 0600
+    }
+  }
+  if (fd_ < 0) throw_errno(path_, "cannot create output file", errno);
   buffer_.reserve(kBufferSize);
 }
 
 OutputFile::~OutputFile() {
   if (fd_ >= 0) ::close(fd_);
-  if (!committed_) ::unlink(temp_path_.c_str());
+  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
   forget_temp(slot_);
+}
+
+// Gives the unnamed file a name beside the target: linkat of /proc/self/fd/N, which needs no
+// privilege (AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). The name is registered with the
+// signal handler right after the link: only that instant is uncovered.
+void OutputFile::name_temporary() {
+  const std::string from = "/proc/self/fd/" + std::to_string(fd_);
+  static const char kLetters[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    unsigned char random[6];
+    if (getrandom(random, sizeof(random), 0) != static_cast<ssize_t>(sizeof(random))) {
+      fail("cannot name the image", errno);
+    }
+    std::string name = dir_ + "." + base_ + ".tmp.";
+    for (unsigned char r : random) name += kLetters[r % (sizeof(kLetters) - 1)];
+    if (linkat(AT_FDCWD, from.c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      temp_path_ = name;
+      slot_ = remember_temp(temp_path_);
+      return;
+    }
+    if (errno != EEXIST) fail("cannot name the image", errno);
+  }
+  fail("cannot name the image", EEXIST);
 }
 
 void OutputFile::fail(const std::string& what, int error) {
@@ -174,6 +207,7 @@ void OutputFile::write_at(uint64_t offset, const void* data, size_t size) {
 void OutputFile::commit() {
   flush();
   if (fsync(fd_) != 0) fail("cannot sync image", errno);
+  if (temp_path_.empty()) name_temporary();
   if (::close(fd_) != 0) {
     fd_ = -1;
     fail("cannot close image", errno);

@@ -38,10 +38,12 @@ class OutputFile {
 
  private:
   void flush();
+  void name_temporary();
   [[noreturn]] void fail(const std::string& what, int error);
 
   std::string path_;
-  std::string temp_path_;
+  std::string dir_, base_;  // path_ split: "dir/" (or "") and the file name
+  std::string temp_path_;   // empty while the file is unnamed (O_TMPFILE)
   int fd_ = -1;
   uint64_t size_ = 0;
   std::vector<uint8_t> buffer_;

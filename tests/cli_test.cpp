@@ -387,7 +387,7 @@ TEST(CliSources, DevicesAreRefusedAndFifosNeedAWriter) {
   EXPECT_EQ(read_bytes(dir / "img"), read_bytes(dir / "img2"));
 }
 
-// SIGINT and SIGTERM end mkimage as they would, and remove the temporary image first.
+// SIGINT and SIGTERM end mkimage as they would, and leave no temporary image behind.
 TEST(CliSignals, AnInterruptedBuildLeavesNoTemporaryFile) {
   TempDir dir;
   make_dir(dir / "src");
@@ -410,14 +410,22 @@ TEST(CliSignals, AnInterruptedBuildLeavesNoTemporaryFile) {
     pid_t pid;
     ASSERT_EQ(posix_spawn(&pid, argv[0], nullptr, &attr, argv.data(), environ), 0);
     posix_spawnattr_destroy(&attr);
-    // Wait for the temporary file (.img.tmp.XXXXXX) to appear, then interrupt the build.
+    // Wait until the image is being written (an unnamed O_TMPFILE file in `out`, or where the
+    // file system has none a .img.tmp.XXXXXX), then interrupt the build.
+    auto writing = [&] {
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(out, ec))
+        if (e.path().filename().string().starts_with(".img.tmp.")) return true;
+      const std::string fds = "/proc/" + std::to_string(pid) + "/fd";
+      for (const auto& e : std::filesystem::directory_iterator(fds, ec)) {
+        std::string target = std::filesystem::read_symlink(e.path(), ec).string();
+        if (target.starts_with(out + "/")) return true;
+      }
+      return false;
+    };
     bool seen = false;
-    for (int i = 0; i < 3000 && !seen; ++i) {
-      for (const auto& e : std::filesystem::directory_iterator(out))
-        seen = seen || e.path().filename().string().starts_with(".img.tmp.");
-      if (!seen) usleep(10000);
-    }
-    ASSERT_TRUE(seen) << "no temporary file appeared";
+    for (int i = 0; i < 3000 && !(seen = writing()); ++i) usleep(10000);
+    ASSERT_TRUE(seen) << "the image was never being written";
     kill(pid, sig);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
