@@ -4,6 +4,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "extract.h"
 
+#include <bakefs/format.h>
+
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -26,7 +28,7 @@
 namespace bakefs::tool {
 namespace {
 
-constexpr uint32_t kTypeMask = 0170000;
+using format::kTypeMask;
 
 // Stops the extraction: a message naming the entry has been printed.
 struct Stop {};
@@ -176,7 +178,7 @@ bool Extractor::entry(const Directory& dir, const Dirent& e, const std::string& 
   bakefs_ino child;
   check(image_.fs.lookup(dir.ino, e.name, child), rel);
   if (child != e.ino) stop(rel, "readdir and lookup disagree about this name");
-  if ((e.type << 12) != 0040000) {
+  if ((e.type << 12) != format::kTypeDir) {
     extract_entry(child, current_fd(), e.name, rel);
     return false;
   }
@@ -224,11 +226,11 @@ void Extractor::extract_entry(bakefs_ino ino, int parent_fd, const std::string& 
   check(image_.fs.getattr(ino, a), rel);
   if (options_.verbose) std::printf("%s\n", shown(rel).c_str());
   const uint32_t type = a.mode & kTypeMask;
-  if (type != 0040000 && a.nlink > 1 && link_again(ino, parent_fd, name, rel)) return;
+  if (type != format::kTypeDir && a.nlink > 1 && link_again(ino, parent_fd, name, rel)) return;
   switch (type) {
-    case 0040000:
+    case format::kTypeDir:
       stop(rel, "internal: directories are extracted by the walk");
-    case 0100000: {
+    case format::kTypeRegular: {
       UniqueFd fd(openat(parent_fd, name.c_str(),
                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (fd.get() < 0) stop_errno(rel, "cannot create file");
@@ -236,7 +238,7 @@ void Extractor::extract_entry(bakefs_ino ino, int parent_fd, const std::string& 
       restore_metadata(ino, a, parent_fd, name, fd.get(), rel);
       return;
     }
-    case 0120000: {
+    case format::kTypeSymlink: {
       std::string target;
       check(image_.fs.readlink(ino, target), rel);
       // Stored as it is, absolute or not: it is never followed here.
@@ -244,16 +246,16 @@ void Extractor::extract_entry(bakefs_ino ino, int parent_fd, const std::string& 
         stop_errno(rel, "cannot create symlink");
       break;
     }
-    case 0010000:
+    case format::kTypeFifo:
       if (mknodat(parent_fd, name.c_str(), S_IFIFO | 0600, 0) != 0)
         stop_errno(rel, "cannot create fifo");
       break;
-    case 0140000:
+    case format::kTypeSocket:
       if (mknodat(parent_fd, name.c_str(), S_IFSOCK | 0600, 0) != 0)
         stop_errno(rel, "cannot create socket");
       break;
-    case 0020000:
-    case 0060000:
+    case format::kTypeChar:
+    case format::kTypeBlock:
       if (mknodat(parent_fd, name.c_str(), type | 0600, makedev(a.rdev_major, a.rdev_minor)) != 0) {
         if (errno == EPERM) {
           warn(rel, "device node not created: needs root");
@@ -283,7 +285,7 @@ void Extractor::write_file(bakefs_ino ino, const bakefs_attr& a, int fd, const s
 
 void Extractor::restore_metadata(bakefs_ino ino, const bakefs_attr& a, int parent_fd,
                                  const std::string& name, int fd, const std::string& rel) {
-  const bool symlink = (a.mode & kTypeMask) == 0120000;
+  const bool symlink = (a.mode & kTypeMask) == format::kTypeSymlink;
   // Owners first: chown clears setuid and setgid bits, chmod then sets them.
   if (options_.owners) {
     int r = fd >= 0 ? fchown(fd, a.uid, a.gid)
@@ -345,7 +347,7 @@ int extract(const OpenImage& image, const std::string& dest, const std::string& 
   Extractor x(image, options, dest_fd);
   int status = kExitOk;
   try {
-    if ((a.mode & kTypeMask) == 0040000) {
+    if ((a.mode & kTypeMask) == format::kTypeDir) {
       x.extract_tree(ino, path.empty() ? "/" : path);
       if (made) x.restore_dir_metadata(ino, a, dest_fd, dest);
     } else {

@@ -17,10 +17,7 @@
 namespace bakefs::tool {
 namespace {
 
-constexpr uint32_t kTypeMask = 0170000;
-constexpr uint32_t kDir = 0040000;
-constexpr uint32_t kLink = 0120000;
-constexpr uint32_t kRegular = 0100000;
+using format::kTypeMask;
 
 // "bakefs: IMAGE: PATH: what", escaped; `message` or, when empty, the status's text.
 void report(const OpenImage& image, const std::string& path, int status,
@@ -62,11 +59,11 @@ int print_entry(const OpenImage& image, const std::string& path, const std::stri
   int s = image.fs.getattr(ino, a);
   if (s != BAKEFS_OK) return s;
   std::string size = std::to_string(a.size);
-  if ((a.mode & kTypeMask) == 0020000 || (a.mode & kTypeMask) == 0060000) {
+  if ((a.mode & kTypeMask) == format::kTypeChar || (a.mode & kTypeMask) == format::kTypeBlock) {
     size = std::to_string(a.rdev_major) + ", " + std::to_string(a.rdev_minor);
   }
   std::string target;
-  if ((a.mode & kTypeMask) == kLink) {
+  if ((a.mode & kTypeMask) == format::kTypeSymlink) {
     s = image.fs.readlink(ino, target);
     if (s != BAKEFS_OK) return s;
     target = " -> " + shown_text(image, target);
@@ -102,7 +99,7 @@ int list_dir(const OpenImage& image, const std::string& path, bakefs_ino dir, bo
       return true;
     }
     bool entry(const Directory&, const Dirent& e, const std::string&) override {
-      return recursive_ && (e.type << 12) == kDir;
+      return recursive_ && (e.type << 12) == format::kTypeDir;
     }
     void problem(const std::string& where, int s, const std::string& message) override {
       report(image_, where, s, message);
@@ -143,7 +140,7 @@ int take_census(const OpenImage& image, Census& c) {
     std::vector<std::string> names;
     if (image.fs.listxattr(ino, names) == BAKEFS_OK && !names.empty()) ++c.xattr_inodes;
     switch (a.mode & kTypeMask) {
-      case kRegular: {
+      case format::kTypeRegular: {
         ++c.files;
         if (a.nlink > 1) c.hard_links += a.nlink - 1;
         c.file_bytes += a.size;
@@ -176,23 +173,23 @@ int take_census(const OpenImage& image, Census& c) {
         if (s != BAKEFS_OK) return s;
         break;
       }
-      case kDir:
+      case format::kTypeDir:
         ++c.directories;
         break;
-      case kLink:
+      case format::kTypeSymlink:
         ++c.symlinks;
         if (a.nlink > 1) c.hard_links += a.nlink - 1;
         break;
-      case 0020000:
-      case 0060000:
+      case format::kTypeChar:
+      case format::kTypeBlock:
         ++c.devices;
         if (a.nlink > 1) c.hard_links += a.nlink - 1;
         break;
-      case 0010000:
+      case format::kTypeFifo:
         ++c.fifos;
         if (a.nlink > 1) c.hard_links += a.nlink - 1;
         break;
-      case 0140000:
+      case format::kTypeSocket:
         ++c.sockets;
         if (a.nlink > 1) c.hard_links += a.nlink - 1;
         break;
@@ -253,8 +250,8 @@ int read_stored(const OpenImage& image, bakefs_ino ino, std::vector<char>& buf,
 }
 
 std::string mode_string(uint32_t mode) {
-  static const std::map<uint32_t, char> kTypes = {{0040000, 'd'}, {0120000, 'l'}, {0020000, 'c'},
-                                                  {0060000, 'b'}, {0010000, 'p'}, {0140000, 's'}};
+  static const std::map<uint32_t, char> kTypes = {{format::kTypeDir, 'd'}, {format::kTypeSymlink, 'l'}, {format::kTypeChar, 'c'},
+                                                  {format::kTypeBlock, 'b'}, {format::kTypeFifo, 'p'}, {format::kTypeSocket, 's'}};
   auto it = kTypes.find(mode & kTypeMask);
   std::string s(1, it == kTypes.end() ? '-' : it->second);
   const char* rwx = "rwxrwxrwx";
@@ -283,12 +280,12 @@ int ls(const OpenImage& image, const std::string& path, bool long_format, bool r
   if (!resolve(image, path, ino, nullptr, false)) return kExitFailure;
   bakefs_attr a;
   int s = image.fs.getattr(ino, a);
-  if (s == BAKEFS_OK && (a.mode & kTypeMask) == kLink && image.follow &&
+  if (s == BAKEFS_OK && (a.mode & kTypeMask) == format::kTypeSymlink && image.follow &&
       (!long_format || (!path.empty() && path.back() == '/'))) {
     bakefs_ino target;
     bakefs_attr ta;
     if (image.fs.resolve_following(path, target) == BAKEFS_OK &&
-        image.fs.getattr(target, ta) == BAKEFS_OK && (ta.mode & kTypeMask) == kDir) {
+        image.fs.getattr(target, ta) == BAKEFS_OK && (ta.mode & kTypeMask) == format::kTypeDir) {
       ino = target;
       a = ta;
     }
@@ -298,7 +295,7 @@ int ls(const OpenImage& image, const std::string& path, bool long_format, bool r
     return kExitFailure;
   }
   std::string shown = path.empty() ? "/" : path;
-  if ((a.mode & kTypeMask) != kDir) {
+  if ((a.mode & kTypeMask) != format::kTypeDir) {
     s = print_entry(image, shown, shown, ino, long_format);
     if (s != BAKEFS_OK) error(image, path, s);
     return s == BAKEFS_OK ? kExitOk : kExitFailure;
@@ -314,7 +311,7 @@ int cat(const OpenImage& image, const std::string& path) {
     error(image, path, s);
     return kExitFailure;
   }
-  if ((attr.mode & kTypeMask) == kLink) {  // only with --no-follow
+  if ((attr.mode & kTypeMask) == format::kTypeSymlink) {  // only with --no-follow
     std::string target;
     image.fs.readlink(ino, target);
     report(image, path, BAKEFS_EINVAL,
@@ -348,7 +345,7 @@ int stat(const OpenImage& image, const std::string& path) {
   std::vector<std::string> xattrs;
   if (s == BAKEFS_OK) s = image.fs.listxattr(ino, xattrs);
   std::string target;
-  if (s == BAKEFS_OK && (a.mode & kTypeMask) == kLink) s = image.fs.readlink(ino, target);
+  if (s == BAKEFS_OK && (a.mode & kTypeMask) == format::kTypeSymlink) s = image.fs.readlink(ino, target);
   if (s != BAKEFS_OK) {
     error(image, path, s);
     return kExitFailure;
@@ -363,7 +360,7 @@ int stat(const OpenImage& image, const std::string& path) {
   std::printf("  Size: %llu\tBlocks: %llu\tIO Block: %u\n", static_cast<unsigned long long>(a.size),
               static_cast<unsigned long long>(a.blocks), a.block_size);
   std::printf(" Inode: %u\tLinks: %u", a.ino, a.nlink);
-  if ((a.mode & kTypeMask) == 0020000 || (a.mode & kTypeMask) == 0060000) {
+  if ((a.mode & kTypeMask) == format::kTypeChar || (a.mode & kTypeMask) == format::kTypeBlock) {
     std::printf("\tDevice type: %u,%u", a.rdev_major, a.rdev_minor);
   }
   std::printf("\nAccess: (%04o/%s)\tUid: %u\tGid: %u\n", a.mode & 07777,
@@ -496,10 +493,10 @@ int verify(const OpenImage& image, bool quiet) {
         std::string value;
         if (st == BAKEFS_OK) st = image_.fs.getxattr(ino, name, value);
       }
-      if (st == BAKEFS_OK && (a.mode & kTypeMask) == kLink) {
+      if (st == BAKEFS_OK && (a.mode & kTypeMask) == format::kTypeSymlink) {
         std::string target;
         st = image_.fs.readlink(ino, target);
-      } else if (st == BAKEFS_OK && (a.mode & kTypeMask) == kRegular) {
+      } else if (st == BAKEFS_OK && (a.mode & kTypeMask) == format::kTypeRegular) {
         // Every stored byte; holes hold none.
         st = read_stored(image_, ino, buf_, [&](uint64_t, const char*, size_t n) { bytes += n; });
       }
@@ -517,7 +514,7 @@ int verify(const OpenImage& image, bool quiet) {
         problem(path, st, "");
         return false;
       }
-      return visit(child, path) && (e.type << 12) == kDir;
+      return visit(child, path) && (e.type << 12) == format::kTypeDir;
     }
     void problem(const std::string& path, int status, const std::string& message) override {
       report(image_, path, status, message);

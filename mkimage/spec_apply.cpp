@@ -2,6 +2,7 @@
 // root needed, nothing is created on the host), remove on request, and check sizes and
 // digests.
 // SPDX-License-Identifier: BSD-2-Clause
+#include <bakefs/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -19,25 +20,23 @@
 namespace bakefs::build {
 namespace {
 
-constexpr uint16_t kTypeMask = 0170000;
-constexpr uint16_t kDir = 0040000, kFile = 0100000, kLink = 0120000;
-constexpr uint16_t kChar = 0020000, kBlock = 0060000;
+using format::kTypeMask;
 
 const char* type_name(uint16_t type) {
   switch (type) {
-    case 0100000:
+    case format::kTypeRegular:
       return "file";
-    case 0040000:
+    case format::kTypeDir:
       return "dir";
-    case 0120000:
+    case format::kTypeSymlink:
       return "link";
-    case 0020000:
+    case format::kTypeChar:
       return "char";
-    case 0060000:
+    case format::kTypeBlock:
       return "block";
-    case 0010000:
+    case format::kTypeFifo:
       return "fifo";
-    case 0140000:
+    case format::kTypeSocket:
       return "socket";
     default:
       return "unknown";
@@ -185,17 +184,17 @@ class Applier {
     const SpecEntry& e = *entry_;
     if (!e.type) fail("does not exist; give type= to create it, or mark it optional");
     auto n = std::make_shared<Inode>();
-    uint16_t permissions = *e.type == kDir ? 0755 : *e.type == kLink ? 0777 : 0644;
+    uint16_t permissions = *e.type == format::kTypeDir ? 0755 : *e.type == format::kTypeSymlink ? 0777 : 0644;
     n->mode = static_cast<uint16_t>(*e.type | permissions);
     // A created entry has the time of its directory unless the spec or its contents give one,
     // so that the same spec always gives the same tree.
     n->mtime_sec = parent.mtime_sec;
     n->mtime_nsec = parent.mtime_nsec;
-    if (*e.type == kLink && !e.link) fail("a new symlink needs link=");
-    if ((*e.type == kChar || *e.type == kBlock) && !e.device) {
+    if (*e.type == format::kTypeSymlink && !e.link) fail("a new symlink needs link=");
+    if ((*e.type == format::kTypeChar || *e.type == format::kTypeBlock) && !e.device) {
       fail("a new device node needs device=");
     }
-    if (*e.type == kFile && !e.contents && e.size.value_or(0) != 0) {
+    if (*e.type == format::kTypeRegular && !e.contents && e.size.value_or(0) != 0) {
       fail("size=" + std::to_string(*e.size) + " but no contents= to take the bytes from");
     }
     creating_ = true;
@@ -246,11 +245,11 @@ class Applier {
   void set_specific(Inode& n) {
     const SpecEntry& e = *entry_;
     if (e.link) {
-      if (n.type() != kLink) fail(std::string("link= on a ") + type_name(n.type()));
+      if (n.type() != format::kTypeSymlink) fail(std::string("link= on a ") + type_name(n.type()));
       n.target = *e.link;
     }
     if (e.device) {
-      if (n.type() != kChar && n.type() != kBlock) {
+      if (n.type() != format::kTypeChar && n.type() != format::kTypeBlock) {
         fail(std::string("device= on a ") + type_name(n.type()));
       }
       n.rdev_major = e.device->first;
@@ -281,7 +280,7 @@ class Applier {
     n.content.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
     n.content.checked = true;
     if (creating_) {
-      n.mode = static_cast<uint16_t>(kFile | (st.st_mode & 07777));
+      n.mode = static_cast<uint16_t>(format::kTypeRegular | (st.st_mode & 07777));
       n.mtime_sec = st.st_mtim.tv_sec;
       n.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
     }

@@ -5,6 +5,8 @@
 #ifndef BAKEFS_MKIMAGE_TREE_H
 #define BAKEFS_MKIMAGE_TREE_H
 
+#include <bakefs/format.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -71,9 +73,9 @@ struct Inode {
   bool implicit = false;
   std::shared_ptr<const std::string> layer;  // directories: the source that gave it, for messages
 
-  uint16_t type() const { return mode & 0170000; }
-  bool is_dir() const { return type() == 0040000; }
-  bool is_regular() const { return type() == 0100000; }
+  uint16_t type() const { return mode & format::kTypeMask; }
+  bool is_dir() const { return type() == format::kTypeDir; }
+  bool is_regular() const { return type() == format::kTypeRegular; }
 };
 
 struct Tree {

@@ -13,6 +13,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* File types, for C and C++ alike: the S_IFMT bits of the mode, which are the same on Linux,
+ * NetBSD and POSIX; mode >> 12 is also the DT_* value of readdir. (C++ code uses the
+ * format::kType* constants below, which are these.) */
+#define BAKEFS_TYPE_MASK 0170000
+#define BAKEFS_TYPE_FIFO 0010000
+#define BAKEFS_TYPE_CHAR 0020000
+#define BAKEFS_TYPE_DIR 0040000
+#define BAKEFS_TYPE_BLOCK 0060000
+#define BAKEFS_TYPE_REGULAR 0100000
+#define BAKEFS_TYPE_SYMLINK 0120000
+#define BAKEFS_TYPE_SOCKET 0140000
+
 #ifdef __cplusplus
 namespace bakefs::format {
 
@@ -67,16 +79,15 @@ inline constexpr uint32_t kCompatSupported = kCompatBoot;
 /* Block ids are indexes into the block table; this one marks a hole (all-zero block). */
 inline constexpr uint32_t kHoleBlock = 0xffffffffu;
 
-/* File types: the S_IFMT bits of the mode, which are the same on Linux, NetBSD and POSIX.
- * mode >> 12 is also the DT_* value of readdir. */
-inline constexpr uint16_t kTypeMask = 0170000;
-inline constexpr uint16_t kTypeFifo = 0010000;
-inline constexpr uint16_t kTypeChar = 0020000;
-inline constexpr uint16_t kTypeDir = 0040000;
-inline constexpr uint16_t kTypeBlock = 0060000;
-inline constexpr uint16_t kTypeRegular = 0100000;
-inline constexpr uint16_t kTypeSymlink = 0120000;
-inline constexpr uint16_t kTypeSocket = 0140000;
+/* File types (BAKEFS_TYPE_* above). */
+inline constexpr uint16_t kTypeMask = BAKEFS_TYPE_MASK;
+inline constexpr uint16_t kTypeFifo = BAKEFS_TYPE_FIFO;
+inline constexpr uint16_t kTypeChar = BAKEFS_TYPE_CHAR;
+inline constexpr uint16_t kTypeDir = BAKEFS_TYPE_DIR;
+inline constexpr uint16_t kTypeBlock = BAKEFS_TYPE_BLOCK;
+inline constexpr uint16_t kTypeRegular = BAKEFS_TYPE_REGULAR;
+inline constexpr uint16_t kTypeSymlink = BAKEFS_TYPE_SYMLINK;
+inline constexpr uint16_t kTypeSocket = BAKEFS_TYPE_SOCKET;
 inline constexpr uint16_t kPermMask = 07777; /* permissions with setuid, setgid, sticky */
 
 /* One of the seven file types above. */

@@ -28,6 +28,8 @@
 #include <rump-sys/kern.h> /* RUMP_LOCALPROC_P */
 
 #include "bakefs_rump.h"
+#include <bakefs/format.h> /* BAKEFS_TYPE_* */
+
 #include "bakefs_rump_impl.h"
 
 MODULE(MODULE_CLASS_VFS, bakefs, NULL);
@@ -119,20 +121,20 @@ const void* bakefs_rump_embedded(size_t* length) {
 }
 
 enum vtype bakefs_rump_vtype(uint32_t mode) {
-  switch (mode & 0170000) {
-    case 0040000:
+  switch (mode & BAKEFS_TYPE_MASK) {
+    case BAKEFS_TYPE_DIR:
       return VDIR;
-    case 0100000:
+    case BAKEFS_TYPE_REGULAR:
       return VREG;
-    case 0120000:
+    case BAKEFS_TYPE_SYMLINK:
       return VLNK;
-    case 0020000:
+    case BAKEFS_TYPE_CHAR:
       return VCHR;
-    case 0060000:
+    case BAKEFS_TYPE_BLOCK:
       return VBLK;
-    case 0010000:
+    case BAKEFS_TYPE_FIFO:
       return VFIFO;
-    case 0140000:
+    case BAKEFS_TYPE_SOCKET:
       return VSOCK;
     default:
       return VBAD;
