@@ -4,7 +4,6 @@
 #include <bakefs/format.h>
 #include <bakefs_fuse.h>
 #include <fuse3/fuse_opt.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include "extract.h"
 #include "inspect.h"
 #include "open_image.h"
+#include "process_limits.h"
 #include "size_option.h"
 #include "text_escape.h"
 
@@ -37,14 +37,6 @@ struct Args {
   bool verbose = false, no_follow = false, raw = false, over = false;
   std::vector<std::string> fuse_options;
 };
-
-void raise_fd_limit() {
-  struct rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
 
 // mount -o takes FUSE options and ours (cache=SIZE), split by libfuse's own option parser
 // (commas separate options, '\\,' is a comma inside one); returns false on a malformed size
@@ -270,7 +262,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  raise_fd_limit();
+  bakefs::tool::raise_open_file_limit();
   try {
     if (*mount) return run_mount(a);
     auto image = bakefs::tool::open_image(a.image);

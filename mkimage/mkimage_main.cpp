@@ -1,6 +1,5 @@
 // mkimage: build a bakefs image from directory trees and tar archives.
 // SPDX-License-Identifier: BSD-2-Clause
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <bakefs/format.h>
@@ -17,27 +16,17 @@
 
 #include "boot_config.h"
 #include "build.h"
+#include "compose.h"
 #include "embed_object.h"
 #include "idmap.h"
-#include "layers.h"
 #include "output.h"
-#include "text_escape.h"
+#include "process_limits.h"
 #include "progress.h"
 #include "size_option.h"
-#include "spec.h"
-#include "stub_etc.h"
+#include "text_escape.h"
 #include "tree_ops.h"
 
 namespace {
-
-void raise_fd_limit() {
-  // A deep tree keeps one directory open per level while it is scanned.
-  struct rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
 
 void print_summary(const bakefs::build::Stats& s, double seconds) {
   using bakefs::build::format_size;
@@ -269,7 +258,7 @@ int main(int argc, char** argv) {
       out->push_back(*range);
     }
   }
-  raise_fd_limit();
+  bakefs::tool::raise_open_file_limit();
   bakefs::build::remove_temporaries_on_signals();
   auto warn = [](const std::string& message) {
     std::fprintf(stderr, "mkimage: warning: %s\n", bakefs::tool::escape_text(message).c_str());
@@ -282,60 +271,30 @@ int main(int argc, char** argv) {
     if (!emit_asm.empty()) bakefs::build::check_output_path(emit_asm, "--emit-asm");
     if (!config_file.empty()) options.config = bakefs::build::read_config(config_file, config_raw);
     options.tmpfs = bakefs::build::tmpfs_paths(tmpfs_lists);
-    const std::vector<std::string> mount_points =
-        bakefs::build::directory_paths(mount_point_lists, "--mount-point");
-    const std::vector<std::string> disk_mount_points =
-        config_raw ? std::vector<std::string>{}
-                   : bakefs::build::config_mount_points(options.config);
-    for (const auto& file : exclude_files) {
-      for (auto& pattern : bakefs::build::read_list_file(file)) excludes.push_back(pattern);
-    }
-    const bakefs::build::ExcludeFilter filter(excludes);
-    bakefs::build::LayerOptions layers;
-    layers.whiteouts = whiteouts;
-    layers.warn = warn;
-    if (!filter.empty()) {
-      layers.scan.skip = [&filter](const std::string& name, const std::string& path) {
-        return filter.excluded(name, path);
-      };
-    }
-    layers.scan.ignore_errors = ignore_errors;
-    layers.scan.warn = warn;
-    // Lowest first: --stub-etc, the sources in order (less what --exclude leaves out), the spec
-    // files, --remove, id maps and --all-root; then the directories the image needs at boot,
-    // and the time clamp last.
-    bakefs::build::Tree tree = bakefs::build::empty_tree();
-    for (const std::string& source : sources) bakefs::build::add_layer(tree, source, layers);
-    // --stub-etc lies beneath the sources: it adds only what their /etc lacks, dated like the
-    // newest of their files so that the image's time does not move.
-    bakefs::build::Tree stub;
-    bakefs::build::StubEtcOptions stub_options;
-    if (stub_etc) {
-      stub_options.mtime = options.build_time.value_or(bakefs::build::newest_mtime(*tree.root));
-      stub = bakefs::build::stub_etc_tree(stub_options);
-      bakefs::build::merge_stub_etc(tree, stub);
-    }
-    // The spec files look names up in the tree's /etc/passwd: the image's users.
-    if (stub_etc) bakefs::build::regenerate_password_files(tree, stub, stub_options);
-    for (const std::string& spec : specs) {
-      bakefs::build::apply_spec(tree, bakefs::build::read_spec(spec));
-    }
-    for (const std::string& path : removes) bakefs::build::remove_path(tree, path);
-    bakefs::build::apply_id_maps(tree, id_maps);
-    // The password databases follow the master.passwd the image ends up with (a spec may have
-    // given one), and keep the modes and owners the spec and the id maps gave them.
-    if (stub_etc) bakefs::build::regenerate_password_files(tree, stub, stub_options);
     // No record is the default, plain; an explicit choice is recorded either way.
     if (root_mount == "plain") options.root_flags = bakefs::format::kBootRootNoUnion;
     if (root_mount == "union") options.root_flags = 0;
-    for (const auto& warning : bakefs::build::add_directories(tree, options.tmpfs, "--tmpfs")) {
-      warn(warning);
+
+    bakefs::build::Recipe recipe;
+    recipe.sources = sources;
+    recipe.whiteouts = whiteouts;
+    recipe.excludes = excludes;
+    for (const auto& file : exclude_files) {
+      for (auto& pattern : bakefs::build::read_list_file(file)) recipe.excludes.push_back(pattern);
     }
-    // Where something is mounted at run time (rumprun -b, or the configuration's disks): the
-    // image alone at / cannot get new names then.
-    bakefs::build::add_directories(tree, mount_points, "--mount-point");
-    bakefs::build::add_directories(tree, disk_mount_points, "--config " + config_file + ": blk");
-    if (options.build_time) bakefs::build::clamp_mtimes(tree, *options.build_time);
+    recipe.ignore_errors = ignore_errors;
+    recipe.stub_etc = stub_etc;
+    recipe.specs = specs;
+    recipe.removes = removes;
+    recipe.id_maps = id_maps;
+    recipe.tmpfs = options.tmpfs;
+    recipe.mount_points = bakefs::build::directory_paths(mount_point_lists, "--mount-point");
+    // Where the configuration's disks are mounted at run time (rumprun -b).
+    if (!config_raw) recipe.disk_mount_points = bakefs::build::config_mount_points(options.config);
+    recipe.disks_from = "--config " + config_file;
+    recipe.build_time = options.build_time;
+    recipe.warn = warn;
+    bakefs::build::Tree tree = bakefs::build::compose(recipe);
     if (!sort_file.empty()) {
       std::vector<std::string> missing;
       options.data_first =
