@@ -11,6 +11,8 @@
 #include <sstream>
 #include <utility>
 
+#include "tree_path.h"
+
 namespace bakefs::build {
 
 std::string read_config(const std::string& path, bool raw) {
@@ -46,18 +48,12 @@ std::string normalise(const std::string& given, const std::string& what) {
   if (given.empty() || given[0] != '/') {
     throw Error(what + " " + given + ": the path must be absolute");
   }
-  std::string path;
-  size_t pos = 0;
-  while (pos < given.size()) {
-    size_t end = given.find('/', pos);
-    if (end == std::string::npos) end = given.size();
-    std::string name = given.substr(pos, end - pos);
-    if (name == "." || name == "..") {
-      throw Error(what + " " + given + ": '.' and '..' are not allowed");
-    }
-    if (!name.empty()) path += "/" + name;
-    pos = end + 1;
+  const TreePath parts = split_tree_path(given);
+  if (parts.had_dot || parts.problem == TreePath::Problem::dot_dot) {
+    throw Error(what + " " + given + ": '.' and '..' are not allowed");
   }
+  if (!parts.ok()) throw Error(what + " " + given + ": path too long");
+  const std::string path = parts.names.empty() ? "" : "/" + join_tree_path(parts.names);
   if (path.empty()) {
     throw Error(what + " /: " +
                 (what == "--tmpfs" ? std::string("the root cannot be covered by a tmpfs")
@@ -151,23 +147,19 @@ std::vector<std::string> add_directories(Tree& tree, const std::vector<std::stri
   std::vector<std::string> warnings;
   for (const std::string& path : paths) {
     Inode* dir = tree.root.get();
-    size_t pos = 1;
-    while (pos <= path.size()) {
-      size_t end = path.find('/', pos);
-      if (end == std::string::npos) end = path.size();
-      const std::string name = path.substr(pos, end - pos);
-      auto& child = dir->children[name];
+    const std::vector<std::string> names = split_tree_path(path).names;  // normalised
+    for (size_t i = 0; i < names.size(); ++i) {
+      auto& child = dir->children[names[i]];
       if (child == nullptr) {
         child = std::make_shared<Inode>();
         child->mode = 0040755;
         child->mtime_sec = dir->mtime_sec;
         child->mtime_nsec = dir->mtime_nsec;
       } else if (!child->is_dir()) {
-        throw Error(what + " " + path + ": " + path.substr(0, end) +
+        throw Error(what + " " + path + ": /" + join_tree_path(names, i + 1) +
                     " is in the image and is not a directory");
       }
       dir = child.get();
-      pos = end + 1;
     }
     if (what == "--tmpfs" && !dir->children.empty()) {
       warnings.push_back("--tmpfs " + path + ": the image's " +

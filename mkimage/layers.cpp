@@ -14,6 +14,7 @@
 
 #include "tar_source.h"
 #include "tree_ops.h"
+#include "tree_path.h"
 
 namespace bakefs::build {
 namespace {
@@ -191,19 +192,15 @@ void add_layer(Tree& tree, const std::string& source, const LayerOptions& option
 }
 
 void remove_path(Tree& tree, const std::string& path) {
-  std::string parent, name;
-  for (size_t pos = 0; pos <= path.size();) {
-    size_t slash = std::min(path.find('/', pos), path.size());
-    std::string part = path.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") throw Error("cannot remove " + path + ": '..' is not allowed");
-    if (!name.empty()) parent += "/" + name;
-    name = std::move(part);
+  const TreePath parts = split_tree_path(path);
+  if (parts.problem == TreePath::Problem::dot_dot) {
+    throw Error("cannot remove " + path + ": '..' is not allowed");
   }
-  if (name.empty()) throw Error("cannot remove " + path + ": it is the root");
-  Inode* dir = find_path(tree, parent);  // never through a symlink: those have no children
-  if (dir == nullptr || !dir->is_dir() || dir->children.erase(name) == 0) {
+  if (!parts.ok()) throw Error("cannot remove " + path + ": too deep for any tree");
+  if (parts.names.empty()) throw Error("cannot remove " + path + ": it is the root");
+  // Never through a symlink: those have no children.
+  Inode* dir = find_path(tree, join_tree_path(parts.names, parts.names.size() - 1));
+  if (dir == nullptr || !dir->is_dir() || dir->children.erase(parts.names.back()) == 0) {
     throw Error("cannot remove " + path + ": no such file or directory in the merged tree");
   }
 }

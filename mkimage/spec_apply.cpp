@@ -16,6 +16,7 @@
 #include "sha256.h"
 #include "source_file.h"
 #include "spec.h"
+#include "tree_path.h"
 
 namespace bakefs::build {
 namespace {
@@ -151,13 +152,8 @@ class Applier {
   std::shared_ptr<Inode> find_parent(const std::string& dir_path) {
     std::shared_ptr<Inode> dir = tree_.root;
     std::string walked;
-    size_t pos = 0;
-    while (pos < dir_path.size()) {
-      size_t slash = dir_path.find('/', pos);
-      if (slash == std::string::npos) slash = dir_path.size();
-      std::string part = dir_path.substr(pos, slash - pos);
+    for (const std::string& part : split_tree_path(dir_path).names) {  // spec paths are clean
       walked += (walked.empty() ? "" : "/") + part;
-      pos = slash + 1;
       auto it = dir->children.find(part);
       if (it == dir->children.end()) {
         if (entry_->optional) return nullptr;

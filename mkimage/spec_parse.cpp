@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "spec.h"
+#include "tree_path.h"
 
 namespace bakefs::build {
 namespace {
@@ -245,11 +246,10 @@ class Parser {
     std::vector<std::string> parts;
     bool full = name->find('/') != std::string::npos;
     if (full) {
-      for (std::string_view part : split(*name, '/')) {
-        if (part.empty() || part == ".") continue;
-        if (part == "..") fail("'..' in the path '" + *name + "'");
-        parts.emplace_back(part);
-      }
+      TreePath path = split_tree_path(*name);
+      if (path.problem == TreePath::Problem::dot_dot) fail("'..' in the path '" + *name + "'");
+      if (!path.ok()) fail("nested more than " + std::to_string(kMaxTreeDepth) + " directories deep");
+      parts = std::move(path.names);
     } else if (*name != ".") {
       parts = cwd_;
       parts.push_back(*name);

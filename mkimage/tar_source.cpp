@@ -19,6 +19,7 @@
 
 #include "layers.h"
 #include "spill_file.h"
+#include "tree_path.h"
 
 namespace bakefs::build {
 namespace {
@@ -67,11 +68,6 @@ std::shared_ptr<Inode> implicit_dir() {
   return n;
 }
 
-std::string join(const std::vector<std::string>& parts, size_t count) {
-  std::string out;
-  for (size_t i = 0; i < count; ++i) out += (i == 0 ? "" : "/") + parts[i];
-  return out;
-}
 
 class TarReader {
  public:
@@ -207,20 +203,12 @@ class TarReader {
 
   // "./a//b/" -> {"a", "b"}; "/" and "./" -> {} (the root).
   std::vector<std::string> split(const std::string& name) const {
-    std::vector<std::string> parts;
-    size_t pos = 0;
-    while (pos <= name.size()) {
-      size_t slash = std::min(name.find('/', pos), name.size());
-      std::string part = name.substr(pos, slash - pos);
-      pos = slash + 1;
-      if (part.empty() || part == ".") continue;
-      if (part == "..") fail("a '..' in the name is not allowed");
-      parts.push_back(std::move(part));
-      if (parts.size() > kMaxTreeDepth) {
-        fail("nested more than " + std::to_string(kMaxTreeDepth) + " directories deep");
-      }
+    TreePath path = split_tree_path(name);
+    if (path.problem == TreePath::Problem::dot_dot) fail("a '..' in the name is not allowed");
+    if (path.problem == TreePath::Problem::too_deep) {
+      fail("nested more than " + std::to_string(kMaxTreeDepth) + " directories deep");
     }
-    return parts;
+    return std::move(path.names);
   }
 
   std::shared_ptr<Inode> lookup(const std::vector<std::string>& parts) const {
@@ -242,7 +230,7 @@ class TarReader {
       if (slot == nullptr) {
         slot = implicit_dir();
       } else if (!slot->is_dir()) {
-        fail(join(parts, i + 1) + " is not a directory in this archive");
+        fail(join_tree_path(parts, i + 1) + " is not a directory in this archive");
       }
       dir = slot.get();
     }
@@ -275,7 +263,7 @@ class TarReader {
       place(parent_of(parts), parts.back(), std::move(n));
       return;
     }
-    std::shared_ptr<Inode> n = make_inode(entry, join(parts, parts.size()));
+    std::shared_ptr<Inode> n = make_inode(entry, join_tree_path(parts));
     if (parts.empty()) {
       if (!n->is_dir()) fail("the root of the archive is not a directory");
       take_attributes(*tree_.root, *n);

@@ -8,22 +8,18 @@
 #include <fstream>
 #include <unordered_set>
 
+#include "tree_path.h"
+
 namespace bakefs::build {
 
 Inode* find_path(const Tree& tree, const std::string& path) {
+  const TreePath parts = split_tree_path(path);
+  if (!parts.ok()) return nullptr;  // no ".." in a tree, nothing deeper than its bound
   Inode* n = tree.root.get();
-  size_t pos = 0;
-  while (n != nullptr && pos < path.size()) {
-    size_t end = path.find('/', pos);
-    if (end == std::string::npos) end = path.size();
-    if (end > pos) {
-      std::string name = path.substr(pos, end - pos);
-      if (name != ".") {
-        auto it = n->children.find(name);
-        n = it == n->children.end() ? nullptr : it->second.get();
-      }
-    }
-    pos = end + 1;
+  for (const std::string& name : parts.names) {
+    auto it = n->children.find(name);
+    if (it == n->children.end()) return nullptr;
+    n = it->second.get();
   }
   return n;
 }

@@ -11,6 +11,7 @@
 #include "source_file.h"
 #include "test_support.h"
 #include "tree_ops.h"
+#include "tree_path.h"
 
 namespace bakefs::test {
 namespace {
@@ -167,6 +168,33 @@ TEST_F(Compose, WarningsReachTheCaller) {
   build::compose(recipe);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("--tmpfs /tmp"), std::string::npos) << warnings[0];
+}
+
+}  // namespace
+}  // namespace bakefs::test
+
+namespace bakefs::test {
+namespace {
+
+// The one rule for paths in the tree that every source and option uses.
+TEST(TreePath, OneRuleForEverySourceAndOption) {
+  using build::TreePath;
+  auto names = [](std::string_view p) { return build::split_tree_path(p).names; };
+  EXPECT_EQ(names("/a//b/./c/"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(names("a/b/c"), (std::vector<std::string>{"a", "b", "c"}));
+  for (const char* root : {"", "/", ".", "./", "//./"}) EXPECT_TRUE(names(root).empty()) << root;
+  EXPECT_TRUE(build::split_tree_path("./x").had_dot);
+  EXPECT_FALSE(build::split_tree_path("/x/y").had_dot);
+  EXPECT_EQ(build::split_tree_path("a/../b").problem, TreePath::Problem::dot_dot);
+  EXPECT_EQ(build::split_tree_path("..").problem, TreePath::Problem::dot_dot);
+  EXPECT_TRUE(build::split_tree_path("a/..b/c..").ok()) << "only a whole '..' part";
+  std::string deep;
+  for (size_t i = 0; i < build::kMaxTreeDepth; ++i) deep += "/d";
+  EXPECT_TRUE(build::split_tree_path(deep).ok());
+  EXPECT_EQ(build::split_tree_path(deep + "/d").problem, TreePath::Problem::too_deep);
+  EXPECT_EQ(build::join_tree_path({"a", "b", "c"}), "a/b/c");
+  EXPECT_EQ(build::join_tree_path({"a", "b", "c"}, 2), "a/b");
+  EXPECT_EQ(build::join_tree_path({}), "");
 }
 
 }  // namespace
