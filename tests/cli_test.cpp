@@ -16,7 +16,9 @@
 #include <regex>
 #include <sstream>
 
+#include "build.h"
 #include "fuse_mount.h"
+#include "layers.h"
 #include "test_support.h"
 
 namespace bakefs::test {
@@ -433,6 +435,40 @@ TEST(CliSignals, AnInterruptedBuildLeavesNoTemporaryFile) {
         << "signal " << sig << ": status " << status;
     EXPECT_TRUE(std::filesystem::is_empty(out)) << "signal " << sig << " left a file";
     std::filesystem::remove_all(out);
+  }
+}
+
+// An image nested deeper than any tool walks (mkimage refuses such sources, so the tree is
+// made in memory): every tool stops at the same bound with an error naming the depth, none
+// crashes, and verify never calls it sound.
+TEST(CliDeep, AnImageDeeperThanTheWalkBoundFailsCleanlyEverywhere) {
+  TempDir dir;
+  build::Tree tree = build::empty_tree();
+  build::Inode* at = tree.root.get();
+  for (size_t level = 0; level < 3 * build::kMaxTreeDepth; ++level) {
+    auto child = std::make_shared<build::Inode>();
+    child->mode = 0040755;
+    at->children["d"] = child;
+    at = child.get();
+  }
+  auto leaf = std::make_shared<build::Inode>();
+  leaf->mode = 0100644;
+  leaf->content.data = std::make_shared<const std::string>("deep");
+  leaf->size = 4;
+  at->children["leaf"] = leaf;
+  build::write_image(tree, build::Options{}, dir / "deep.img");
+  for (const std::string& command :
+       {"verify " + dir / "deep.img", "ls -R " + dir / "deep.img",
+        "extract " + dir / "deep.img " + dir / "out", "info " + dir / "deep.img"}) {
+    auto r = bakefs(command);
+    if (command.starts_with("info")) {
+      EXPECT_EQ(r.status, 0) << command << ": " << r.output;  // info walks nothing by name
+      continue;
+    }
+    EXPECT_EQ(r.status, 1) << command << ": " << r.output;  // not a crash, not a hang
+    EXPECT_TRUE(contains(r.output, "deeper than " + std::to_string(build::kMaxTreeDepth)))
+        << command << ": " << r.output.substr(0, 2000);
+    EXPECT_FALSE(contains(r.output, "sound:")) << command;
   }
 }
 
