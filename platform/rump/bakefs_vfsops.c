@@ -85,6 +85,10 @@ static void bakefs_platform_unlock(void* ctx, void* lock) {
   mutex_exit(lock);
 }
 
+static int bakefs_platform_trylock(void* ctx, void* lock) {
+  return mutex_tryenter(lock);
+}
+
 /* Errors and warnings go to the console, information to the log. May run under core locks:
  * printf(9) and log(9) do not call back into bakefs. */
 static void bakefs_platform_log(void* ctx, int level, const char* message) {
@@ -105,6 +109,7 @@ void bakefs_rump_platform(struct bakefs_platform* platform) {
   platform->lock = bakefs_platform_lock;
   platform->unlock = bakefs_platform_unlock;
   platform->log = bakefs_platform_log;
+  platform->trylock = bakefs_platform_trylock;
 }
 
 const void* bakefs_rump_embedded(size_t* length) {
