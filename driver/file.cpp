@@ -37,7 +37,7 @@ Result<Placement> bakefs_fs::place(const bakefs_file& f, uint64_t offset) {
 }
 
 Result<bakefs_file> bakefs_fs::open_file(bakefs_ino ino) {
-  InodeInfo n = BAKEFS_TRY(load_inode(ino));
+  InodeInfo n = BAKEFS_TRY(load_inode(ino, false));
   if (n.is_dir()) return Error::kIsDirectory;
   if (n.type() != fmt::kTypeRegular) return Error::kInvalid;
   return file_of(n);

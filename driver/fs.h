@@ -122,7 +122,9 @@ struct bakefs_fs {
   // The xattr set at heap offset ref: sound entries, sorted names, exactly filling it.
   bakefs::Status check_xattr_set(uint64_t ref);
   bakefs::Status verify_block(uint32_t id, const bakefs::BlockInfo& block, bool force);
-  bakefs::Result<bakefs::InodeInfo> load_inode(bakefs_ino ino);
+  // with_ids false leaves uid and gid 0 for a compact inode (its id is still range-checked):
+  // the read path does not need them.
+  bakefs::Result<bakefs::InodeInfo> load_inode(bakefs_ino ino, bool with_ids = true);
   // An inode whose number the image gave (an entry, a parent): a bad number is corruption.
   bakefs::Result<bakefs::InodeInfo> load_linked_inode(bakefs_ino ino);
   // The inode that an entry of directory dir names (ino, with the entry's type), checked
