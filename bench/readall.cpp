@@ -175,6 +175,16 @@ class DirTarget : public Target {
   int root_fd_ = -1;
 };
 
+// Empties the kernel's page, dentry and inode caches (root only): what "cold" means for a
+// mount, and for the image file under the in-process reader.
+void drop_caches() {
+  ::sync();
+  FILE* f = std::fopen("/proc/sys/vm/drop_caches", "w");
+  if (f == nullptr || std::fputs("3\n", f) < 0 || std::fclose(f) != 0) {
+    throw std::runtime_error("cannot write /proc/sys/vm/drop_caches (--drop-caches needs root)");
+  }
+}
+
 double seconds_of(const std::function<void()>& work) {
   auto start = std::chrono::steady_clock::now();
   work();
@@ -192,7 +202,8 @@ uint64_t next_random(uint64_t& state) {
 int usage() {
   std::fprintf(
       stderr,
-      "usage: bakefs-readall [--random N] [--cache MIB] [--cold-only] [--spans] (IMAGE | --dir DIR)\n"
+      "usage: bakefs-readall [--random N] [--cache MIB] [--cold-only] [--spans] [--drop-caches]\n"
+      "                      (IMAGE | --dir DIR)\n"
       "Reads every file of a bakefs IMAGE through the driver core (a fresh mount:\n"
       "the driver's cache is cold, the image file may be in the page cache), or of\n"
       "a mounted DIR, and prints the seconds of each pass:\n"
@@ -204,7 +215,10 @@ int usage() {
       "--cache sets the driver's block cache (default: the driver's, 8 MiB);\n"
       "--cold-only stops after the first pass (for valgrind --tool=callgrind);\n"
       "--spans reads whole files through bakefs_file_read spans, as the FUSE daemon\n"
-      "does, instead of bakefs_read.\n");
+      "does, instead of bakefs_read;\n"
+      "--drop-caches (root) drops the kernel's caches before the first pass, and adds\n"
+      "stat_cold and random4k_cold passes after a drop (random4k then reads the same\n"
+      "pages again, warm).\n");
   return 2;
 }
 
@@ -216,6 +230,7 @@ int main(int argc, char** argv) {
   long random_reads = 10000;
   bool cold_only = false;
   bool spans = false;
+  bool drop = false;
   bakefs_mount_options options{};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -225,6 +240,8 @@ int main(int argc, char** argv) {
       cold_only = true;
     } else if (a == "--spans") {
       spans = true;
+    } else if (a == "--drop-caches") {
+      drop = true;
     } else if (a == "--cache" && i + 1 < argc) {
       options.cache_bytes = static_cast<size_t>(std::atol(argv[++i])) << 20;
     } else if (a == "--random" && i + 1 < argc) {
@@ -246,6 +263,7 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> buf(kChunk);
     std::vector<File> files;
     uint64_t bytes = 0, entries = 0;
+    if (drop) drop_caches();
     double cold = seconds_of([&] {
       t->walk([&](const File& f, bool regular) {
         ++entries;
@@ -265,6 +283,11 @@ int main(int argc, char** argv) {
         if (regular) t->read_file(f, buf);
       });
     });
+    double stat_cold = 0;
+    if (drop) {
+      drop_caches();
+      stat_cold = seconds_of([&] { t->walk([](const File&, bool) {}); });
+    }
     double stat = seconds_of([&] { t->walk([](const File&, bool) {}); });
     std::vector<size_t> order(files.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -281,23 +304,33 @@ int main(int argc, char** argv) {
       starts.push_back(total);
       total += f.size;
     }
-    double random4k = 0;
-    if (total > 0) {
-      random4k = seconds_of([&] {
+    // The same reads twice with --drop-caches: cold, then warm.
+    auto random_pass = [&](uint64_t seed) {
+      return seconds_of([&] {
         for (long i = 0; i < random_reads; ++i) {
-          uint64_t byte = next_random(state) % total;
+          uint64_t byte = next_random(seed) % total;
           size_t k = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), byte) -
                                          starts.begin() - 1);
           uint64_t offset = (byte - starts[k]) & ~uint64_t{4095};
           t->read_at(files[k], offset, buf.data(), 4096);
         }
       });
+    };
+    double random4k = 0, random4k_cold = 0;
+    if (total > 0) {
+      if (drop) {
+        drop_caches();
+        random4k_cold = random_pass(state);
+      }
+      random4k = random_pass(state);
     }
     std::printf(
         "entries=%llu files=%zu bytes=%llu cold=%.4f warm=%.4f stat=%.4f shuffled=%.4f "
-        "random4k=%.4f\n",
+        "random4k=%.4f",
         static_cast<unsigned long long>(entries), files.size(),
         static_cast<unsigned long long>(bytes), cold, warm, stat, shuffled, random4k);
+    if (drop) std::printf(" stat_cold=%.4f random4k_cold=%.4f", stat_cold, random4k_cold);
+    std::printf("\n");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bakefs-readall: %s\n", e.what());
     return 1;
