@@ -7,7 +7,7 @@ set -eu
 
 usage() {
 	cat <<EOF
-usage: $0 [-m MKIMAGE] [-R READALL] [-B BAKEFS] [-r REPEAT] [-c MIB] TREE [BLOCKSIZE]
+usage: $0 [-m MKIMAGE] [-R READALL] [-B BAKEFS] [-r REPEAT] [-c MIB] [-d] TREE [BLOCKSIZE]
 
 Builds TREE at BLOCKSIZE (default 128K) with mkimage (default level), mksquashfs
 (zstd, level 15) and mkfs.erofs (lz4hc), then runs bakefs-readall REPEAT times
@@ -19,7 +19,9 @@ bakefs-cache with a cache of MIB (default 1024) MiB, which stands in for the
 page cache that the kernel readers have above them; and through FUSE with the
 bakefs command (bakefs mount, its default cache), as bakefs-fuse.
 "cold" means a fresh mount (the driver's caches are empty) while the image file
-itself may sit in the page cache: nothing here can drop the page cache.
+itself may sit in the page cache, unless -d (root): then bakefs-readall drops
+the kernel's caches before the first pass and before extra cold passes of stat
+and of the random reads (bakefs-readall --drop-caches).
 EOF
 	exit 2
 }
@@ -30,13 +32,15 @@ READALL=${READALL:-}
 BAKEFS=${BAKEFS:-}
 REPEAT=${REPEAT:-3}
 BIG_CACHE=${BIG_CACHE:-1024}
-while getopts "m:R:B:r:c:h" opt; do
+DROP=
+while getopts "m:R:B:r:c:dh" opt; do
 	case $opt in
 	m) MKIMAGE=$OPTARG ;;
 	R) READALL=$OPTARG ;;
 	B) BAKEFS=$OPTARG ;;
 	r) REPEAT=$OPTARG ;;
 	c) BIG_CACHE=$OPTARG ;;
+	d) DROP=--drop-caches ;;
 	*) usage ;;
 	esac
 done
@@ -79,21 +83,21 @@ mkfs.erofs -zlz4hc -C"$bs_bytes" --quiet "$work/erofs.img" "$TREE" >/dev/null
 run() {
 	local out
 	case $1 in
-	bakefs) out=$("$READALL" "$work/bakefs.img") ;;
-	bakefs-cache) out=$("$READALL" --cache "$BIG_CACHE" "$work/bakefs.img") ;;
+	bakefs) out=$("$READALL" $DROP "$work/bakefs.img") ;;
+	bakefs-cache) out=$("$READALL" $DROP --cache "$BIG_CACHE" "$work/bakefs.img") ;;
 	squashfs | erofs)
 		mount -o loop,ro -t "$1" "$work/$1.img" "$mnt" 2>/dev/null || return 0
-		out=$("$READALL" --dir "$mnt")
+		out=$("$READALL" $DROP --dir "$mnt")
 		umount "$mnt"
 		;;
 	squashfuse_ll)
 		squashfuse_ll "$work/squashfs.img" "$mnt" 2>/dev/null || return 0
-		out=$("$READALL" --dir "$mnt")
+		out=$("$READALL" $DROP --dir "$mnt")
 		fusermount -u "$mnt"
 		;;
 	bakefs-fuse)
 		[ -x "$BAKEFS" ] && "$BAKEFS" mount "$work/bakefs.img" "$mnt" 2>/dev/null || return 0
-		out=$("$READALL" --dir "$mnt")
+		out=$("$READALL" $DROP --dir "$mnt")
 		fusermount3 -u "$mnt"
 		;;
 	esac
@@ -123,12 +127,18 @@ function median(list,   n, a, i, j, t) {
 	files[$1] = $3; bytes[$1] = $4
 }
 END {
-	print "| reader | files | MiB | read all, cold | read all, warm | stat all | read all, shuffled | 10k random 4 KiB |"
+	cold = drop ? " (cold / warm)" : ""
+	print "| reader | files | MiB | read all, cold | read all, warm | stat all" cold " | read all, shuffled | 10k random 4 KiB" cold " |"
 	print "|---|---|---|---|---|---|---|---|"
 	for (i = 1; i <= n; i++) {
 		r = order[i]; split(files[r], f, "="); split(bytes[r], b, "=")
-		printf "| %s | %s | %.1f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", r, f[2], b[2] / 1048576,
-			median(v[r, "cold"]), median(v[r, "warm"]), median(v[r, "stat"]),
-			median(v[r, "shuffled"]), median(v[r, "random4k"])
+		stat = sprintf("%.3f", median(v[r, "stat"]))
+		random = sprintf("%.3f", median(v[r, "random4k"]))
+		if (drop) {
+			stat = sprintf("%.3f / %s", median(v[r, "stat_cold"]), stat)
+			random = sprintf("%.3f / %s", median(v[r, "random4k_cold"]), random)
+		}
+		printf "| %s | %s | %.1f | %.3f | %.3f | %s | %.3f | %s |\n", r, f[2], b[2] / 1048576,
+			median(v[r, "cold"]), median(v[r, "warm"]), stat, median(v[r, "shuffled"]), random
 	}
-}' "$work/results"
+}' drop="$DROP" "$work/results"

@@ -43,13 +43,14 @@ class Target {
 
 class ImageTarget : public Target {
  public:
-  ImageTarget(const std::string& path, const bakefs_mount_options& options)
-      : m_(bakefs::posix::MountedImage::open(path, &options, true)) {}
+  ImageTarget(const std::string& path, const bakefs_mount_options& options, bool spans)
+      : m_(bakefs::posix::MountedImage::open(path, &options, true)), spans_(spans) {}
 
   void walk(const std::function<void(const File&, bool)>& visit) override {
     walk_dir(BAKEFS_ROOT_INO, "", visit);
   }
   uint64_t read_file(const File& f, std::vector<uint8_t>& buf) override {
+    if (spans_) return read_spans(f, buf);
     uint64_t total = 0;
     for (;;) {
       size_t done = 0;
@@ -66,6 +67,32 @@ class ImageTarget : public Target {
  private:
   static void check(int status, const std::string& what) {
     bakefs::posix::throw_on_error(status, what);
+  }
+  // As a FUSE reply is made: a handle, then the spans of each buffer-sized range (copied into
+  // the buffer here, where FUSE hands them to writev).
+  uint64_t read_spans(const File& f, std::vector<uint8_t>& buf) {
+    bakefs_file file;
+    check(m_.fs.open(static_cast<bakefs_ino>(f.id), file), f.path);
+    bakefs_span spans[64];
+    uint64_t total = 0;
+    for (size_t used = 0;; used = 0) {
+      while (used < buf.size()) {
+        size_t count = 0;
+        check(m_.fs.read_spans(file, total, buf.size() - used, spans, 64, count), f.path);
+        if (count == 0) break;
+        for (size_t i = 0; i < count; ++i) {
+          if (spans[i].data != nullptr) {
+            std::memcpy(buf.data() + used, spans[i].data, spans[i].length);
+          } else {
+            std::memset(buf.data() + used, 0, spans[i].length);
+          }
+          used += spans[i].length;
+          total += spans[i].length;
+        }
+        m_.fs.release(spans, count);
+      }
+      if (used < buf.size()) return total;
+    }
   }
   void walk_dir(bakefs_ino dir, const std::string& prefix,
                 const std::function<void(const File&, bool)>& visit) {
@@ -84,6 +111,7 @@ class ImageTarget : public Target {
     }
   }
   bakefs::posix::MountedImage m_;
+  bool spans_;
 };
 
 class DirTarget : public Target {
@@ -147,6 +175,16 @@ class DirTarget : public Target {
   int root_fd_ = -1;
 };
 
+// Empties the kernel's page, dentry and inode caches (root only): what "cold" means for a
+// mount, and for the image file under the in-process reader.
+void drop_caches() {
+  ::sync();
+  FILE* f = std::fopen("/proc/sys/vm/drop_caches", "w");
+  if (f == nullptr || std::fputs("3\n", f) < 0 || std::fclose(f) != 0) {
+    throw std::runtime_error("cannot write /proc/sys/vm/drop_caches (--drop-caches needs root)");
+  }
+}
+
 double seconds_of(const std::function<void()>& work) {
   auto start = std::chrono::steady_clock::now();
   work();
@@ -164,7 +202,8 @@ uint64_t next_random(uint64_t& state) {
 int usage() {
   std::fprintf(
       stderr,
-      "usage: bakefs-readall [--random N] [--cache MIB] [--cold-only] (IMAGE | --dir DIR)\n"
+      "usage: bakefs-readall [--random N] [--cache MIB] [--cold-only] [--spans] [--drop-caches]\n"
+      "                      (IMAGE | --dir DIR)\n"
       "Reads every file of a bakefs IMAGE through the driver core (a fresh mount:\n"
       "the driver's cache is cold, the image file may be in the page cache), or of\n"
       "a mounted DIR, and prints the seconds of each pass:\n"
@@ -174,7 +213,12 @@ int usage() {
       "  shuffled  every file in random order\n"
       "  random4k  N (10000) random 4 KiB reads, uniform over the file bytes\n"
       "--cache sets the driver's block cache (default: the driver's, 8 MiB);\n"
-      "--cold-only stops after the first pass (for valgrind --tool=callgrind).\n");
+      "--cold-only stops after the first pass (for valgrind --tool=callgrind);\n"
+      "--spans reads whole files through bakefs_file_read spans, as the FUSE daemon\n"
+      "does, instead of bakefs_read;\n"
+      "--drop-caches (root) drops the kernel's caches before the first pass, and adds\n"
+      "stat_cold and random4k_cold passes after a drop (random4k then reads the same\n"
+      "pages again, warm).\n");
   return 2;
 }
 
@@ -185,6 +229,8 @@ int main(int argc, char** argv) {
   bool dir = false;
   long random_reads = 10000;
   bool cold_only = false;
+  bool spans = false;
+  bool drop = false;
   bakefs_mount_options options{};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -192,6 +238,10 @@ int main(int argc, char** argv) {
       dir = true;
     } else if (a == "--cold-only") {
       cold_only = true;
+    } else if (a == "--spans") {
+      spans = true;
+    } else if (a == "--drop-caches") {
+      drop = true;
     } else if (a == "--cache" && i + 1 < argc) {
       options.cache_bytes = static_cast<size_t>(std::atol(argv[++i])) << 20;
     } else if (a == "--random" && i + 1 < argc) {
@@ -208,11 +258,12 @@ int main(int argc, char** argv) {
     if (dir) {
       t = std::make_unique<DirTarget>(path);
     } else {
-      t = std::make_unique<ImageTarget>(path, options);
+      t = std::make_unique<ImageTarget>(path, options, spans);
     }
     std::vector<uint8_t> buf(kChunk);
     std::vector<File> files;
     uint64_t bytes = 0, entries = 0;
+    if (drop) drop_caches();
     double cold = seconds_of([&] {
       t->walk([&](const File& f, bool regular) {
         ++entries;
@@ -241,6 +292,12 @@ int main(int argc, char** argv) {
     double shuffled = seconds_of([&] {
       for (size_t i : order) t->read_file(files[i], buf);
     });
+    // After the warm passes, so that they stay warm.
+    double stat_cold = 0;
+    if (drop) {
+      drop_caches();
+      stat_cold = seconds_of([&] { t->walk([](const File&, bool) {}); });
+    }
     // Random 4 KiB reads: a byte uniform over all file bytes, its file, its 4 KiB page.
     std::vector<uint64_t> starts;
     uint64_t total = 0;
@@ -248,23 +305,33 @@ int main(int argc, char** argv) {
       starts.push_back(total);
       total += f.size;
     }
-    double random4k = 0;
-    if (total > 0) {
-      random4k = seconds_of([&] {
+    // The same reads twice with --drop-caches: cold, then warm.
+    auto random_pass = [&](uint64_t seed) {
+      return seconds_of([&] {
         for (long i = 0; i < random_reads; ++i) {
-          uint64_t byte = next_random(state) % total;
+          uint64_t byte = next_random(seed) % total;
           size_t k = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), byte) -
                                          starts.begin() - 1);
           uint64_t offset = (byte - starts[k]) & ~uint64_t{4095};
           t->read_at(files[k], offset, buf.data(), 4096);
         }
       });
+    };
+    double random4k = 0, random4k_cold = 0;
+    if (total > 0) {
+      if (drop) {
+        drop_caches();
+        random4k_cold = random_pass(state);
+      }
+      random4k = random_pass(state);
     }
     std::printf(
         "entries=%llu files=%zu bytes=%llu cold=%.4f warm=%.4f stat=%.4f shuffled=%.4f "
-        "random4k=%.4f\n",
+        "random4k=%.4f",
         static_cast<unsigned long long>(entries), files.size(),
         static_cast<unsigned long long>(bytes), cold, warm, stat, shuffled, random4k);
+    if (drop) std::printf(" stat_cold=%.4f random4k_cold=%.4f", stat_cold, random4k_cold);
+    std::printf("\n");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bakefs-readall: %s\n", e.what());
     return 1;

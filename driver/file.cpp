@@ -1,26 +1,76 @@
-// Regular file data: block placement, reads through the cache, zero-copy map; and readlink.
+// Regular file data: handles, block placement, the pieces of a range (spans: raw bytes in the
+// image, pinned cache entries, holes), reads and zero-copy map over them; and readlink.
 // SPDX-License-Identifier: BSD-2-Clause
 #include "fs.h"
 
 using namespace bakefs;
 
+namespace {
+
+bakefs_file file_of(const InodeInfo& n) {
+  return bakefs_file{n.ino, n.flags, n.size, n.block_list(), n.aux0, n.aux1};
+}
+
+}  // namespace
+
 Result<Placement> bakefs_fs::place(const InodeInfo& n, uint64_t offset) {
+  return place(file_of(n), offset);
+}
+
+Result<Placement> bakefs_fs::place(const bakefs_file& f, uint64_t offset) {
   uint64_t index = offset >> block_log;
   uint32_t in_block = static_cast<uint32_t>(offset & (block_size - 1));
-  uint64_t full = n.size >> block_log;
-  uint32_t tail = static_cast<uint32_t>(n.size & (block_size - 1));
-  bool tail_in_fragment = (n.flags & fmt::kInodeHasTail) != 0;
+  uint64_t full = f.size >> block_log;
+  uint32_t tail = static_cast<uint32_t>(f.size & (block_size - 1));
+  bool tail_in_fragment = (f.flags_ & fmt::kInodeHasTail) != 0;
   if (tail_in_fragment && tail == 0) return Error::kCorrupt;
   uint64_t listed = full + (tail != 0 && !tail_in_fragment ? 1 : 0);
   if (index < listed) {
-    if (!heap.contains(n.block_list(), listed * 4)) return Error::kCorrupt;
-    auto id = BAKEFS_TRY(meta_load<fmt::le32>(heap, n.block_list() + index * 4));
+    if (!heap.contains(f.list_, listed * 4)) return Error::kCorrupt;
+    auto id = BAKEFS_TRY(meta_load<fmt::le32>(heap, f.list_ + index * 4));
     uint32_t raw_size = index < full ? block_size : tail;
     return Placement{id.load(), in_block, raw_size - in_block, raw_size};
   }
   // The tail, inside a fragment block shared with other files' tails.
-  if (n.aux1 > block_size || tail > block_size - n.aux1) return Error::kCorrupt;
-  return Placement{n.aux0, n.aux1 + in_block, tail - in_block, 0};
+  if (f.tail_offset_ > block_size || tail > block_size - f.tail_offset_) return Error::kCorrupt;
+  return Placement{f.tail_block_, f.tail_offset_ + in_block, tail - in_block, 0};
+}
+
+Result<bakefs_file> bakefs_fs::open_file(bakefs_ino ino) {
+  InodeInfo n = BAKEFS_TRY(load_inode(ino, false));
+  if (n.is_dir()) return Error::kIsDirectory;
+  if (n.type() != fmt::kTypeRegular) return Error::kInvalid;
+  return file_of(n);
+}
+
+Result<Piece> bakefs_fs::piece(const bakefs_file& f, uint64_t offset, uint64_t max) {
+  Placement where = BAKEFS_TRY(place(f, offset));
+  Piece p{};
+  p.length = static_cast<uint32_t>(min_of<uint64_t>(where.available, max));
+  if (where.block_id == fmt::kHoleBlock) {
+    if (where.raw_size == 0) return Error::kCorrupt;  // a tail is never a hole fragment
+    p.kind = Piece::kHole;
+    return p;
+  }
+  BlockInfo block = BAKEFS_TRY(placed_block(where));
+  if (block.raw()) {
+    BAKEFS_CHECK(verify_block(where.block_id, block, false));
+    p.kind = Piece::kRaw;
+    p.data = image + block.offset + where.in_block;
+    return p;
+  }
+  p.kind = Piece::kCompressed;
+  p.block_id = where.block_id;
+  p.block = block;
+  p.in_block = where.in_block;
+  return p;
+}
+
+Result<CacheEntry*> bakefs_fs::pin_block(uint32_t id, const BlockInfo& block) {
+  return cache.pin(platform, id, [&](uint8_t* buffer) -> Status {
+    BAKEFS_CHECK(verify_block(id, block, false));
+    return decompress(block, buffer);
+  });
 }
 
 Result<const uint8_t*> bakefs_fs::symlink_target(const InodeInfo& n) {
@@ -46,25 +96,6 @@ Status bakefs_fs::decompress(const BlockInfo& block, uint8_t* dst) {
                                   block.stored_size);
 }
 
-Status bakefs_fs::read_block(uint32_t id, const Placement& where, uint8_t* dst, uint32_t length) {
-  if (id == fmt::kHoleBlock) {
-    if (where.raw_size == 0) return Error::kCorrupt;  // a tail is never a hole fragment
-    zero_bytes(dst, length);
-    return {};
-  }
-  BlockInfo block = BAKEFS_TRY(placed_block(where));
-  if (block.raw()) {
-    BAKEFS_CHECK(verify_block(id, block, false));
-    copy_bytes(dst, image + block.offset + where.in_block, length);
-    return {};
-  }
-  return cache.copy(platform, id, block.raw_size, where.in_block, dst, length,
-                    [&](uint8_t* buffer) -> Status {
-                      BAKEFS_CHECK(verify_block(id, block, false));
-                      return decompress(block, buffer);
-                    });
-}
-
 namespace {
 
 Result<InodeInfo> load_regular(bakefs_fs& fs, bakefs_ino ino) {
@@ -74,20 +105,88 @@ Result<InodeInfo> load_regular(bakefs_fs& fs, bakefs_ino ino) {
   return n;
 }
 
+// Whether two spans are one: raw bytes back to back in the image, or holes.
+bool joins(const bakefs_span& prev, const bakefs_span& next) {
+  if (prev.pin_ != nullptr || next.pin_ != nullptr) return false;
+  if (prev.data == nullptr || next.data == nullptr) return prev.data == next.data;
+  return static_cast<const uint8_t*>(prev.data) + prev.length == next.data;
+}
+
+void release(bakefs_fs& fs, bakefs_span* spans, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    if (spans[i].pin_ != nullptr) {
+      fs.cache.release(fs.platform, static_cast<CacheEntry*>(spans[i].pin_));
+    }
+    spans[i].pin_ = nullptr;
+  }
+}
+
+// The file data primitive: pieces from offset on as spans, pinning compressed blocks.
+Status file_spans(bakefs_fs& fs, const bakefs_file& f, uint64_t offset, uint64_t length,
+                  bakefs_span* spans, size_t max_spans, size_t* count) {
+  *count = 0;
+  if (offset >= f.size) return {};
+  uint64_t remaining = min_of<uint64_t>(length, f.size - offset);
+  uint32_t pins = 0;
+  size_t n = 0;
+  while (remaining > 0) {
+    auto p = fs.piece(f, offset, remaining);
+    if (!p.ok()) {
+      release(fs, spans, n);
+      return p.error();
+    }
+    const Piece& piece = p.value();
+    bakefs_span span{nullptr, piece.length, nullptr};
+    if (piece.kind == Piece::kRaw) span.data = piece.data;
+    if (piece.kind == Piece::kCompressed) {
+      if (pins == fs.max_pins || n == max_spans) break;
+      auto entry = fs.pin_block(piece.block_id, piece.block);
+      if (!entry.ok()) {
+        release(fs, spans, n);
+        return entry.error();
+      }
+      span.data = entry.value()->buffer + piece.in_block;
+      span.pin_ = entry.value();
+      ++pins;
+    }
+    if (n > 0 && joins(spans[n - 1], span)) {
+      spans[n - 1].length += span.length;
+    } else if (n == max_spans) {
+      break;  // (never holding this span's pin: compressed pieces stop before pinning)
+    } else {
+      spans[n++] = span;
+    }
+    offset += piece.length;
+    remaining -= piece.length;
+  }
+  *count = n;
+  return {};
+}
+
 Status read(bakefs_fs& fs, bakefs_ino ino, uint64_t offset, uint8_t* buf, size_t length,
             size_t* done) {
   *done = 0;
-  InodeInfo n = BAKEFS_TRY(load_regular(fs, ino));
-  if (offset >= n.size) return {};
-  uint64_t remaining = min_of<uint64_t>(length, n.size - offset);
+  bakefs_file f = BAKEFS_TRY(fs.open_file(ino));
+  if (offset >= f.size) return {};
+  uint64_t remaining = min_of<uint64_t>(length, f.size - offset);
   while (remaining > 0) {
-    Placement where = BAKEFS_TRY(fs.place(n, offset));
-    uint32_t chunk = static_cast<uint32_t>(min_of<uint64_t>(where.available, remaining));
-    BAKEFS_CHECK(fs.read_block(where.block_id, where, buf, chunk));
-    buf += chunk;
-    offset += chunk;
-    remaining -= chunk;
-    *done += chunk;
+    Piece p = BAKEFS_TRY(fs.piece(f, offset, remaining));
+    if (p.kind == Piece::kHole) {
+      zero_bytes(buf, p.length);
+    } else if (p.kind == Piece::kRaw) {
+      copy_bytes(buf, p.data, p.length);
+    } else {
+      auto fill = [&](uint8_t* buffer) -> Status {
+        BAKEFS_CHECK(fs.verify_block(p.block_id, p.block, false));
+        return fs.decompress(p.block, buffer);
+      };
+      BAKEFS_CHECK(fs.cache.copy(fs.platform, p.block_id, p.block.raw_size, p.in_block, buf,
+                                 p.length, fs.keep_whole, fill));
+    }
+    buf += p.length;
+    offset += p.length;
+    remaining -= p.length;
+    *done += p.length;
   }
   return {};
 }
@@ -95,17 +194,13 @@ Status read(bakefs_fs& fs, bakefs_ino ino, uint64_t offset, uint8_t* buf, size_t
 Status map(bakefs_fs& fs, bakefs_ino ino, uint64_t offset, const void** data, size_t* length) {
   *data = nullptr;
   *length = 0;
-  InodeInfo n = BAKEFS_TRY(load_regular(fs, ino));
-  if (offset >= n.size) return {};
-  Placement where = BAKEFS_TRY(fs.place(n, offset));
-  if (where.block_id == fmt::kHoleBlock) {
-    return where.raw_size == 0 ? Error::kCorrupt : Error::kNotSupported;  // as read_block
-  }
-  BlockInfo block = BAKEFS_TRY(fs.placed_block(where));
-  if (!block.raw()) return Error::kNotSupported;
-  BAKEFS_CHECK(fs.verify_block(where.block_id, block, false));
-  *data = fs.image + block.offset + where.in_block;
-  *length = where.available;
+  bakefs_file f = BAKEFS_TRY(fs.open_file(ino));
+  if (offset >= f.size) return {};
+  // To the end of the block: one piece.
+  Piece p = BAKEFS_TRY(fs.piece(f, offset, fs.block_size - (offset & (fs.block_size - 1))));
+  if (p.kind != Piece::kRaw) return Error::kNotSupported;
+  *data = p.data;
+  *length = p.length;
   return {};
 }
 
@@ -144,6 +239,28 @@ extern "C" int bakefs_read(bakefs_fs* fs, bakefs_ino ino, uint64_t offset, void*
                            size_t* done) {
   if (fs == nullptr || done == nullptr || (buf == nullptr && length != 0)) return BAKEFS_EINVAL;
   return to_status(read(*fs, ino, offset, static_cast<uint8_t*>(buf), length, done));
+}
+
+extern "C" int bakefs_open(bakefs_fs* fs, bakefs_ino ino, bakefs_file* out) {
+  if (fs == nullptr || out == nullptr) return BAKEFS_EINVAL;
+  auto r = fs->open_file(ino);
+  if (!r.ok()) return static_cast<int>(r.error());
+  *out = r.value();
+  return BAKEFS_OK;
+}
+
+extern "C" int bakefs_file_read(bakefs_fs* fs, const bakefs_file* file, uint64_t offset,
+                                size_t length, bakefs_span* spans, size_t max_spans,
+                                size_t* count) {
+  if (count != nullptr) *count = 0;
+  if (fs == nullptr || file == nullptr || spans == nullptr || max_spans == 0 || count == nullptr) {
+    return BAKEFS_EINVAL;
+  }
+  return to_status(file_spans(*fs, *file, offset, length, spans, max_spans, count));
+}
+
+extern "C" void bakefs_release(bakefs_fs* fs, bakefs_span* spans, size_t count) {
+  if (fs != nullptr && spans != nullptr) release(*fs, spans, count);
 }
 
 extern "C" int bakefs_map(bakefs_fs* fs, bakefs_ino ino, uint64_t offset, const void** data,

@@ -66,6 +66,17 @@ struct Placement {
   uint32_t raw_size;   // expected raw size of the block
 };
 
+// One piece of a file's bytes, as the read path meets them: a hole, bytes stored raw (already
+// checked), or a part of a compressed block.
+struct Piece {
+  enum Kind { kHole, kRaw, kCompressed } kind;
+  uint32_t length;      // bytes of the file in this piece (within the range asked for)
+  const uint8_t* data;  // kRaw: the bytes in the image
+  uint32_t block_id;    // kCompressed: the block, its entry and where the piece starts in it
+  BlockInfo block;
+  uint32_t in_block;
+};
+
 // Walks the boot records and checks every rule (for the full check).
 Status check_boot_records(bakefs_fs& fs);
 
@@ -86,6 +97,8 @@ struct bakefs_fs {
   uint32_t block_count = 0;
   uint32_t unit_count = 0;
   bool verify = true;
+  bool keep_whole = false;  // BAKEFS_MOUNT_NO_PAGE_CACHE
+  uint32_t max_pins = 1;    // per bakefs_file_read call
   bakefs::Range data, meta, inodes, blocks, ids, heap, checksums, dictionary, boot;
   bakefs::VerifiedSet verified_units;
   bakefs::VerifiedSet verified_blocks;
@@ -109,7 +122,9 @@ struct bakefs_fs {
   // The xattr set at heap offset ref: sound entries, sorted names, exactly filling it.
   bakefs::Status check_xattr_set(uint64_t ref);
   bakefs::Status verify_block(uint32_t id, const bakefs::BlockInfo& block, bool force);
-  bakefs::Result<bakefs::InodeInfo> load_inode(bakefs_ino ino);
+  // with_ids false leaves uid and gid 0 for a compact inode (its id is still range-checked):
+  // the read path does not need them.
+  bakefs::Result<bakefs::InodeInfo> load_inode(bakefs_ino ino, bool with_ids = true);
   // An inode whose number the image gave (an entry, a parent): a bad number is corruption.
   bakefs::Result<bakefs::InodeInfo> load_linked_inode(bakefs_ino ino);
   // The inode that an entry of directory dir names (ino, with the entry's type), checked
@@ -123,12 +138,17 @@ struct bakefs_fs {
   bakefs::Result<uint64_t> hole_bytes(const bakefs::InodeInfo& inode);
   bakefs::Result<bakefs::BlockInfo> load_block(uint32_t id);
   bakefs::Result<bakefs::Placement> place(const bakefs::InodeInfo& inode, uint64_t offset);
+  bakefs::Result<bakefs::Placement> place(const bakefs_file& file, uint64_t offset);
+  // A regular file's handle (bakefs_open).
+  bakefs::Result<bakefs_file> open_file(bakefs_ino ino);
+  // The piece of file at offset, at most max bytes (> 0; offset is before EOF).
+  bakefs::Result<bakefs::Piece> piece(const bakefs_file& file, uint64_t offset, uint64_t max);
+  // A compressed block's cache entry, pinned (filled, checksum first, on a miss).
+  bakefs::Result<bakefs::CacheEntry*> pin_block(uint32_t id, const bakefs::BlockInfo& block);
   // A symlink's target (n.size bytes), checked to hold no NUL.
   bakefs::Result<const uint8_t*> symlink_target(const bakefs::InodeInfo& n);
   // The block a placement points into, checked to hold what the placement expects.
   bakefs::Result<bakefs::BlockInfo> placed_block(const bakefs::Placement& where);
-  bakefs::Status read_block(uint32_t id, const bakefs::Placement& where, uint8_t* dst,
-                            uint32_t length);
   bakefs::Status decompress(const bakefs::BlockInfo& block, uint8_t* dst);
   void report(int level, const bakefs::Message& message) const {
     platform.log(level, message.c_str());

@@ -90,7 +90,7 @@ Status check_inode(const bakefs_fs& fs, const InodeInfo& n) {
 
 }  // namespace
 
-Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino) {
+Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino, bool with_ids) {
   if (ino == 0 || ino > slot_count) return Error::kInvalid;
   const uint64_t offset = uint64_t{ino - 1} * fmt::kSlotSize;
   auto c = BAKEFS_TRY(meta_load<fmt::CompactInode>(inodes, offset));
@@ -104,11 +104,13 @@ Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino) {
     if ((n.flags & fmt::kInodeHasXattrs) != 0) return Error::kCorrupt;
     uint32_t id = c.id.load();
     if (id >= id_count) return Error::kCorrupt;
-    auto pair = BAKEFS_TRY(meta_load<fmt::IdPair>(ids, uint64_t{id} * sizeof(fmt::IdPair)));
+    if (with_ids) {
+      auto pair = BAKEFS_TRY(meta_load<fmt::IdPair>(ids, uint64_t{id} * sizeof(fmt::IdPair)));
+      n.uid = pair.uid.load();
+      n.gid = pair.gid.load();
+    }
     uint64_t mtime = c.mtime.load();
     n.nlink = c.nlink.load();
-    n.uid = pair.uid.load();
-    n.gid = pair.gid.load();
     n.size = c.size.load();
     n.mtime_sec = static_cast<int64_t>(mtime >> fmt::kCompactNsecBits);
     n.mtime_nsec = static_cast<uint32_t>(mtime & ((1u << fmt::kCompactNsecBits) - 1));

@@ -10,6 +10,9 @@ constexpr uint32_t kDefaultDecompressors = 4;
 constexpr uint32_t kMaxDecompressors = 256;
 constexpr uint32_t kDefaultVerifySlots = 4096;
 constexpr uint32_t kMaxVerifySlots = 1u << 24;
+// Pins one bakefs_file_read call may take: a quarter of the cache's entries, so that a few
+// callers at once leave room for the rest; no more than a 1 MiB request of 4 KiB blocks needs.
+constexpr uint32_t kMaxPinsPerRead = 256;
 
 Range to_range(const fmt::Extent& e) {
   return {e.offset.load(), e.size.load()};
@@ -173,7 +176,11 @@ Status setup(bakefs_fs& fs, const bakefs_mount_options& o) {
   }
   BAKEFS_CHECK(fs.decompressors.init(fs.platform, contexts, dictionary,
                                      static_cast<size_t>(fs.dictionary.size)));
-  return fs.cache.init(fs.platform, cache, fs.block_size);
+  BAKEFS_CHECK(fs.cache.init(fs.platform, cache, fs.block_size));
+  fs.keep_whole = (o.flags & BAKEFS_MOUNT_NO_PAGE_CACHE) != 0;
+  fs.max_pins = max_of<uint32_t>(1, min_of<uint32_t>(kMaxPinsPerRead, fs.cache.entries() / 4));
+  fs.stats.max_pins = fs.max_pins;
+  return {};
 }
 
 // The root must be a directory: one inode load, so mount stays O(1).
@@ -219,6 +226,9 @@ extern "C" void bakefs_unmount(bakefs_fs* fs) {
 extern "C" int bakefs_statfs(bakefs_fs* fs, bakefs_fsstat* out) {
   if (fs == nullptr || out == nullptr) return BAKEFS_EINVAL;
   *out = fs->stats;
+  out->decompressions = fs->decompressors.count(fs->platform);
+  out->uncached_fills = fs->cache.uncached(fs->platform);
+  out->pinned = fs->cache.pinned(fs->platform);
   return BAKEFS_OK;
 }
 

@@ -25,6 +25,8 @@ class Platform {
   }
   void lock(void* lock) const { cb_.lock(cb_.ctx, lock); }
   void unlock(void* lock) const { cb_.unlock(cb_.ctx, lock); }
+  bool can_trylock() const { return cb_.trylock != nullptr; }
+  bool trylock(void* lock) const { return cb_.trylock(cb_.ctx, lock) != 0; }
   void log(int level, const char* message) const {
     if (cb_.log != nullptr) cb_.log(cb_.ctx, level, message);
   }

@@ -159,6 +159,67 @@ TEST_F(FuseTest, RandomReadsMmapAndManyThreads) {
   EXPECT_EQ(bad.load(), 0);
 }
 
+// Replies made of many spans: 4 KiB blocks alternating raw and compressed, holes, and a cache
+// too small for a request's compressed blocks (the rest of the reply is then copied).
+TEST_F(FuseTest, ManySpansPerReplyGiveTheRightBytes) {
+  make_dir(dir_ / "src");
+  std::string mixed, sparse(3000000, '\0');
+  for (int i = 0; i < 600; ++i) {
+    mixed += i % 3 == 0 ? random_bytes(4096, 100 + i) : text_bytes(4096, i);
+  }
+  mixed += text_bytes(1234, 9);  // and a tail in a fragment
+  for (size_t at = 100000; at + 50000 < sparse.size(); at += 400000) {
+    sparse.replace(at, 50000, random_bytes(50000, at));
+  }
+  const std::string raw = random_bytes(2000000, 3);
+  const std::vector<std::pair<std::string, const std::string*>> files{
+      {"mixed", &mixed}, {"sparse", &sparse}, {"raw", &raw}};
+  for (const auto& [name, bytes] : files) write_file(dir_ / "src/" + name, *bytes);
+  build::Options options;
+  options.block_log = 12;
+  make_image(dir_ / "src", dir_ / "img", options);
+  {  // the image holds what the test is about
+    auto image = posix::MountedImage::open(dir_ / "img");
+    bakefs_ino ino = 0;
+    ASSERT_EQ(image.fs.resolve("mixed", ino), BAKEFS_OK);
+    size_t raw_blocks = 0, compressed_blocks = 0;
+    auto count = [](void* ctx, const bakefs_extent* e) -> int {
+      auto* n = static_cast<std::pair<size_t*, size_t*>*>(ctx);
+      ++*(e->stored_size == e->raw_size ? n->first : n->second);
+      return 0;
+    };
+    std::pair<size_t*, size_t*> counts{&raw_blocks, &compressed_blocks};
+    ASSERT_EQ(bakefs_extents(image.fs.get(), ino, count, &counts), BAKEFS_OK);
+    EXPECT_GE(raw_blocks, 150u);
+    EXPECT_GE(compressed_blocks, 300u);
+  }
+  for (const char* cache : {"cache=64M", "cache=16K"}) {
+    FuseMount m(dir_ / "img", dir_ / "mnt", {"-o", cache});
+    ASSERT_TRUE(m.mounted()) << cache;
+    for (const auto& [name, want] : files) {
+      // Whole, through the page cache (readahead-sized requests).
+      const std::vector<uint8_t> whole = read_bytes(dir_ / "mnt/" + name);
+      EXPECT_TRUE(std::string(whole.begin(), whole.end()) == *want) << name << " " << cache;
+      // Direct, in requests of many sizes at odd offsets.
+      int fd = open((dir_ / "mnt/" + name).c_str(), O_RDONLY | O_DIRECT);
+      if (fd < 0) fd = open((dir_ / "mnt/" + name).c_str(), O_RDONLY);
+      ASSERT_GE(fd, 0);
+      std::mt19937 rng(4);
+      std::vector<char> buf(1 << 20);
+      for (int i = 0; i < 60; ++i) {
+        const size_t length = 1 + rng() % buf.size();
+        const off_t offset = static_cast<off_t>(rng() % want->size());
+        const ssize_t n = pread(fd, buf.data(), length, offset);
+        const size_t expect = std::min<size_t>(length, want->size() - static_cast<size_t>(offset));
+        ASSERT_EQ(n, static_cast<ssize_t>(expect)) << name << " " << cache << " at " << offset;
+        ASSERT_EQ(std::memcmp(buf.data(), want->data() + offset, expect), 0)
+            << name << " " << cache << " at " << offset << " length " << length;
+      }
+      close(fd);
+    }
+  }
+}
+
 TEST_F(FuseTest, ReadOnlyStatfsAndXattrs) {
   make_rich_tree(dir_ / "src");
   make_image(dir_ / "src", dir_ / "img");

@@ -55,6 +55,9 @@ struct bakefs_platform {
   /* One line, no newline; level 0 error, 1 warning, 2 info. May be NULL. It may be called
    * with driver locks held: it must not call back into bakefs. */
   void (*log)(void* ctx, int level, const char* message);
+  /* Take lock if it is free and return nonzero; return 0 at once if another holds it. May be
+   * NULL: the core then waits on a lock where it could have picked a free one. */
+  int (*trylock)(void* ctx, void* lock);
 };
 
 /* Mount tuning; zero fields take the defaults. Memory use is fixed at mount:
@@ -68,6 +71,9 @@ struct bakefs_mount_options {
 #define BAKEFS_MOUNT_NO_VERIFY                              \
   1u /* trust the image: skip lazy checksum checks (not the \
         superblock's) */
+#define BAKEFS_MOUNT_NO_PAGE_CACHE                                          \
+  2u /* no page cache sits above (the rump glue): bakefs_read keeps whole \
+        decompressed blocks in the cache too */
 
 typedef struct bakefs_fs bakefs_fs;
 
@@ -90,6 +96,11 @@ struct bakefs_fsstat {
   uint32_t feature_compat, feature_incompat;
   int64_t build_time_sec;
   uint32_t build_time_nsec;
+  /* Since mount, for tests and tuning: */
+  uint32_t max_pins;       /* pins one bakefs_file_read call takes at most */
+  uint64_t decompressions; /* blocks decompressed */
+  uint64_t uncached_fills; /* of which into memory outside the cache (its set was all pinned) */
+  uint64_t pinned;         /* cache entries pinned now (bakefs_file_read spans not released) */
 };
 int bakefs_statfs(bakefs_fs* fs, struct bakefs_fsstat* out);
 
@@ -117,6 +128,39 @@ int bakefs_lookup(bakefs_fs* fs, bakefs_ino dir, const char* name, size_t length
 typedef int (*bakefs_dirent_fn)(void* ctx, const char* name, size_t length, bakefs_ino ino,
                                 uint32_t type, uint64_t pos, uint64_t next);
 int bakefs_readdir(bakefs_fs* fs, bakefs_ino dir, uint64_t pos, bakefs_dirent_fn emit, void* ctx);
+
+/* The file data primitive. bakefs_open decodes a regular file's inode once into a small
+ * handle: a plain value the caller keeps (nothing to close), valid while the image is mounted.
+ * BAKEFS_EISDIR for a directory, BAKEFS_EINVAL for another type. The fields after size are the
+ * core's. */
+struct bakefs_file {
+  bakefs_ino ino;
+  uint32_t flags_;
+  uint64_t size;         /* bytes */
+  uint64_t list_;        /* heap byte offset of the first block id */
+  uint32_t tail_block_;  /* the fragment block that holds the tail, when it is in one */
+  uint32_t tail_offset_; /* where the tail starts in it */
+};
+int bakefs_open(bakefs_fs* fs, bakefs_ino ino, struct bakefs_file* out);
+
+/* One piece of a file's bytes. data points into the image (bytes stored raw) or into a cache
+ * entry pinned for the caller (decompressed bytes); NULL for a hole: length zero bytes. */
+struct bakefs_span {
+  const void* data;
+  size_t length;
+  void* pin_; /* the core's: the entry that holds data, or NULL */
+};
+
+/* The pieces of bytes [offset, offset + length) of file, in order, as at most max_spans spans
+ * (max_spans > 0); *count gets their number. They cover a prefix of the range, short only at
+ * EOF, when max_spans spans are used, or after max_pins (bakefs_fsstat) cache entries: read
+ * on from where they end. Checksums are checked on first use. Every span must be given back
+ * with bakefs_release, soon (a pinned entry is not evicted); release before asking for more,
+ * so that a caller never holds more than max_pins. On error *count is 0 and nothing is
+ * held. */
+int bakefs_file_read(bakefs_fs* fs, const struct bakefs_file* file, uint64_t offset,
+                     size_t length, struct bakefs_span* spans, size_t max_spans, size_t* count);
+void bakefs_release(bakefs_fs* fs, struct bakefs_span* spans, size_t count);
 
 /* Read up to length bytes at offset into buf; *done gets the count (short only at EOF). */
 int bakefs_read(bakefs_fs* fs, bakefs_ino ino, uint64_t offset, void* buf, size_t length,

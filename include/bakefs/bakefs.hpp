@@ -145,6 +145,15 @@ class FileSystem {
     return bakefs_readdir(fs_, dir, 2, emit, &out);
   }
 
+  // The file data primitive (bakefs.h): a handle, then a range as spans, given back with
+  // release().
+  int open(bakefs_ino ino, bakefs_file& out) const { return bakefs_open(fs_, ino, &out); }
+  int read_spans(const bakefs_file& file, uint64_t offset, size_t length, bakefs_span* spans,
+                 size_t max_spans, size_t& count) const {
+    return bakefs_file_read(fs_, &file, offset, length, spans, max_spans, &count);
+  }
+  void release(bakefs_span* spans, size_t count) const { bakefs_release(fs_, spans, count); }
+
   int read(bakefs_ino ino, uint64_t offset, void* buf, size_t length, size_t& done) const {
     return bakefs_read(fs_, ino, offset, buf, length, &done);
   }

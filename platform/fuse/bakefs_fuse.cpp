@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <memory>
@@ -45,6 +47,7 @@ struct Context {
   const FileSystem* fs;
   DirectoryNames* directory_names;
   double timeout;
+  uint32_t block_size;
   bool no_open = false;     // the kernel opens files without asking (FUSE_CAP_NO_OPEN_SUPPORT)
   bool no_opendir = false;  // and directories
 };
@@ -138,53 +141,77 @@ void op_readlink(fuse_req_t req, fuse_ino_t ino) {
   fuse_reply_readlink(req, target.c_str());
 }
 
+// The file's handle is decoded here once and kept until release: reads need nothing else.
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if ((fi->flags & O_ACCMODE) != O_RDONLY) return (void)fuse_reply_err(req, EROFS);
   if (context(req).no_open) return (void)fuse_reply_err(req, ENOSYS);
-  bakefs_attr a;
-  int s = context(req).fs->getattr(static_cast<bakefs_ino>(ino), a);
+  auto file = std::make_unique<bakefs_file>();
+  int s = context(req).fs->open(static_cast<bakefs_ino>(ino), *file);
   if (s != BAKEFS_OK) return reply_error(req, s);
-  if ((a.mode & S_IFMT) == S_IFDIR) return (void)fuse_reply_err(req, EISDIR);
+  fi->fh = reinterpret_cast<uint64_t>(file.get());
   fi->keep_cache = 1;  // the bytes never change: keep pages across opens
-  fuse_reply_open(req, fi);
+  if (fuse_reply_open(req, fi) == 0) (void)file.release();  // op_release deletes it
 }
 
-// Replies straight from the image when every byte asked for is stored raw; false otherwise.
-bool reply_mapped(fuse_req_t req, const FileSystem& fs, bakefs_ino ino, size_t size, off_t off) {
-  constexpr size_t kMaxSpans = 8;
-  struct {
-    fuse_bufvec vec;
-    fuse_buf more[kMaxSpans - 1];
-  } bufs = {};
-  size_t count = 0, total = 0;
-  uint64_t offset = static_cast<uint64_t>(off);
-  while (total < size && count < kMaxSpans) {
-    const void* data = nullptr;
-    size_t length = 0;
-    if (bakefs_map(fs.get(), ino, offset + total, &data, &length) != BAKEFS_OK) return false;
-    if (length == 0) break;  // end of file
-    length = std::min(length, size - total);
-    fuse_buf& b = count == 0 ? bufs.vec.buf[0] : bufs.more[count - 1];
-    b.mem = const_cast<void*>(data);
-    b.size = length;
-    ++count;
-    total += length;
+void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete reinterpret_cast<bakefs_file*>(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+// Holes are sent from here; a longer hole takes several iovecs.
+constexpr size_t kZeroBytes = 128 << 10;
+const char kZeros[kZeroBytes] = {};
+
+// The reply is written straight from the spans (fuse_reply_iov: one writev, no copy in
+// libfuse): raw bytes from the image, decompressed ones from pinned cache entries, holes from
+// kZeros. One call covers the request unless the cache has fewer entries to pin than the
+// request has compressed blocks; the rest is then copied (bakefs_read), as it must be whole.
+void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  const Context& c = context(req);
+  bakefs_file opened;
+  const bakefs_file* file = fi != nullptr ? reinterpret_cast<const bakefs_file*>(fi->fh) : nullptr;
+  if (file == nullptr) {  // the kernel did not ask to open (FUSE_CAP_NO_OPEN_SUPPORT)
+    int s = c.fs->open(static_cast<bakefs_ino>(ino), opened);
+    if (s != BAKEFS_OK) return reply_error(req, s);
+    file = &opened;
   }
-  if (total < size && count == kMaxSpans) return false;
-  bufs.vec.count = count;
-  if (count == 0) bufs.vec.count = 1;  // an empty reply
-  fuse_reply_data(req, &bufs.vec, FUSE_BUF_SPLICE_MOVE);
-  return true;
-}
-
-void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
-  const FileSystem& fs = *context(req).fs;
-  if (reply_mapped(req, fs, static_cast<bakefs_ino>(ino), size, off)) return;
-  std::unique_ptr<char[]> buf(new char[size]);
-  size_t done = 0;
-  int s = fs.read(static_cast<bakefs_ino>(ino), static_cast<uint64_t>(off), buf.get(), size, done);
+  const uint64_t offset = static_cast<uint64_t>(off);
+  // Every piece lies in one block: this many spans always suffice.
+  thread_local std::vector<bakefs_span> spans;
+  thread_local std::vector<iovec> iov;
+  spans.resize(size / c.block_size + 2);
+  size_t count = 0;
+  int s = c.fs->read_spans(*file, offset, size, spans.data(), spans.size(), count);
   if (s != BAKEFS_OK) return reply_error(req, s);
-  fuse_reply_buf(req, buf.get(), done);
+  iov.clear();
+  size_t covered = 0;
+  for (size_t i = 0; i < count; ++i) {
+    covered += spans[i].length;
+    if (spans[i].data != nullptr) {
+      iov.push_back({const_cast<void*>(spans[i].data), spans[i].length});
+      continue;
+    }
+    for (size_t left = spans[i].length; left > 0;) {
+      const size_t n = std::min(left, kZeroBytes);
+      iov.push_back({const_cast<char*>(kZeros), n});
+      left -= n;
+    }
+  }
+  std::unique_ptr<char[]> rest;
+  const uint64_t end = std::min<uint64_t>(file->size, offset + size);
+  if (offset + covered < end) {
+    const size_t want = static_cast<size_t>(end - offset - covered);
+    rest.reset(new char[want]);
+    size_t done = 0;
+    s = c.fs->read(file->ino, offset + covered, rest.get(), want, done);
+    if (s != BAKEFS_OK) {
+      c.fs->release(spans.data(), count);
+      return reply_error(req, s);
+    }
+    iov.push_back({rest.get(), done});
+  }
+  fuse_reply_iov(req, iov.data(), static_cast<int>(iov.size()));
+  c.fs->release(spans.data(), count);
 }
 
 void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -304,6 +331,7 @@ fuse_lowlevel_ops make_ops() {
   ops.readlink = op_readlink;
   ops.open = op_open;
   ops.read = op_read;
+  ops.release = op_release;
   ops.opendir = op_opendir;
   ops.readdir = op_readdir;
   ops.readdirplus = op_readdirplus;
@@ -360,7 +388,9 @@ class Session {
 
 int serve(const FileSystem& fs, const std::string& mountpoint, const ServeOptions& options) {
   DirectoryNames directory_names;
-  Context context{&fs, &directory_names, options.timeout};
+  bakefs_fsstat st{};
+  if (fs.statfs(st) != BAKEFS_OK) throw std::runtime_error("cannot stat the file system");
+  Context context{&fs, &directory_names, options.timeout, st.block_size};
   std::vector<std::string> args{"bakefs"};
   std::string opts = "ro,default_permissions,subtype=bakefs";
   if (!options.fsname.empty()) {

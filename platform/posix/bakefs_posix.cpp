@@ -43,14 +43,17 @@ void do_lock(void*, void* lock) {
 void do_unlock(void*, void* lock) {
   pthread_mutex_unlock(static_cast<pthread_mutex_t*>(lock));
 }
+int do_trylock(void*, void* lock) {
+  return pthread_mutex_trylock(static_cast<pthread_mutex_t*>(lock)) == 0;
+}
 void do_log(void*, int level, const char* message) {
   std::fprintf(stderr, "%s%s\n", level == 0 ? "error: " : level == 1 ? "warning: " : "", message);
 }
 
-constexpr bakefs_platform kQuiet = {nullptr,         do_alloc, do_free,   do_lock_create,
-                                    do_lock_destroy, do_lock,  do_unlock, nullptr};
-constexpr bakefs_platform kLogging = {nullptr,         do_alloc, do_free,   do_lock_create,
-                                      do_lock_destroy, do_lock,  do_unlock, do_log};
+constexpr bakefs_platform kQuiet = {nullptr, do_alloc,  do_free, do_lock_create, do_lock_destroy,
+                                    do_lock, do_unlock, nullptr, do_trylock};
+constexpr bakefs_platform kLogging = {nullptr, do_alloc,  do_free, do_lock_create, do_lock_destroy,
+                                      do_lock, do_unlock, do_log,  do_trylock};
 
 }  // namespace
 

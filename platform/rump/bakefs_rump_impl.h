@@ -58,6 +58,7 @@ struct bakefs_node {
   bakefs_ino bn_ino; /* first: the vcache key points here */
   struct vnode* bn_vp;
   struct bakefs_attr bn_attr;
+  struct bakefs_file bn_file; /* a regular file's handle for reads (bakefs_open) */
   struct lockf* bn_lockf; /* advisory locks */
 };
 

@@ -87,6 +87,10 @@ static void bakefs_platform_unlock(void* ctx, void* lock) {
   mutex_exit(lock);
 }
 
+static int bakefs_platform_trylock(void* ctx, void* lock) {
+  return mutex_tryenter(lock);
+}
+
 /* Errors and warnings go to the console, information to the log. May run under core locks:
  * printf(9) and log(9) do not call back into bakefs. */
 static void bakefs_platform_log(void* ctx, int level, const char* message) {
@@ -107,6 +111,7 @@ void bakefs_rump_platform(struct bakefs_platform* platform) {
   platform->lock = bakefs_platform_lock;
   platform->unlock = bakefs_platform_unlock;
   platform->log = bakefs_platform_log;
+  platform->trylock = bakefs_platform_trylock;
 }
 
 const void* bakefs_rump_embedded(size_t* length) {
@@ -206,7 +211,9 @@ static int bakefs_vfs_mount(struct mount* mp, const char* path, void* data, size
   memset(&options, 0, sizeof(options));
   options.cache_bytes = (size_t)args.cache_bytes;
   options.decompressors = args.decompressors;
-  options.flags = args.flags;
+  /* The glue reads past the page cache (bakefs_vnops.c): the core's cache must keep whole
+   * blocks too, or every re-read of a file decompresses again. */
+  options.flags = args.flags | BAKEFS_MOUNT_NO_PAGE_CACHE;
   int status =
       bakefs_mount(bmp->bm_image, bmp->bm_length, &bmp->bm_platform, &options, &bmp->bm_fs);
   if (status == BAKEFS_OK) status = bakefs_statfs(bmp->bm_fs, &bmp->bm_stat);
@@ -338,6 +345,9 @@ static int bakefs_vfs_loadvnode(struct mount* mp, struct vnode* vp, const void* 
     a->block_size = bmp->bm_stat.block_size;
   } else {
     status = bakefs_getattr(bmp->bm_fs, ino, &node->bn_attr);
+    if (status == BAKEFS_OK && (node->bn_attr.mode & S_IFMT) == S_IFREG) {
+      status = bakefs_open(bmp->bm_fs, ino, &node->bn_file);
+    }
   }
   if (status != BAKEFS_OK) {
     kmem_free(node, sizeof(*node));

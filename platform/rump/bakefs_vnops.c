@@ -1,9 +1,9 @@
 /* bakefs vnode operations: lookups, attributes, reads, directories, links and extended
  * attributes from the core; every change to the file system is EROFS.
  *
- * Reads go straight from the core (bytes stored raw are copied out of the image in place,
- * compressed ones through the core's decompressed-block cache) rather than through the page
- * cache: the core already caches decompressed blocks, and a second copy of every page in the
+ * Reads go straight from the core (bakefs_file_read spans: bytes stored raw are uiomoved out
+ * of the image in place, compressed ones out of the core's decompressed-block cache entry,
+ * pinned meanwhile) rather than through the page cache: the core already caches decompressed blocks, and a second copy of every page in the
  * page cache would double the memory a unikernel spends on its root file system. The cost is
  * that files cannot be mmap(2)ed (VOP_MMAP says EOPNOTSUPP), which a rump kernel never offers
  * its clients anyway.
@@ -35,7 +35,7 @@
 
 #include "bakefs_rump_impl.h"
 
-/* Largest bounce buffer for compressed bytes and directory entries. */
+/* Largest buffer for directory entries. */
 #define BAKEFS_CHUNK (64 * 1024)
 
 static bool bakefs_is_image_object(const struct vnode* vp) {
@@ -238,54 +238,48 @@ static int bakefs_vop_pathconf(void* v) {
 
 /* ---- Data ---------------------------------------------------------------------------------- */
 
+/* Spans asked for per core call: a few blocks' worth; the loop asks again for the rest. */
+#define BAKEFS_READ_SPANS 16
+/* Holes are copied out from here, a piece at a time. */
+static const char bakefs_zeros[4096];
+
+/* Copies one span (bakefs_file_read) out to the caller: raw bytes straight from the image,
+ * decompressed ones straight from the pinned cache entry (uiomove may fault or sleep: a pin
+ * holds no lock), holes from bakefs_zeros. */
+static int bakefs_uiomove_span(const struct bakefs_span* span, struct uio* uio) {
+  if (span->data != NULL) return uiomove(__UNCONST(span->data), span->length, uio);
+  for (size_t left = span->length; left > 0;) {
+    size_t n = MIN(left, sizeof(bakefs_zeros));
+    int error = uiomove(__UNCONST(bakefs_zeros), n, uio);
+    if (error != 0) return error;
+    left -= n;
+  }
+  return 0;
+}
+
 static int bakefs_vop_read(void* v) {
   struct vop_read_args* ap = v;
   struct vnode* vp = ap->a_vp;
   struct uio* uio = ap->a_uio;
   bakefs_fs* fs = VTOBFS(vp);
-  const bakefs_ino ino = VTOBN(vp)->bn_ino;
-  const uint64_t size = VTOBN(vp)->bn_attr.size;
-  void* bounce = NULL;
-  size_t bounce_size = 0;
-  bool mapping = true; /* until a piece turns out compressed: then read the rest */
+  const struct bakefs_file* file = &VTOBN(vp)->bn_file;
+  struct bakefs_span spans[BAKEFS_READ_SPANS];
   int error = 0;
 
   if (vp->v_type == VDIR) return EISDIR;
   if (vp->v_type != VREG) return EOPNOTSUPP;
   if (uio->uio_offset < 0) return EINVAL;
 
-  while (uio->uio_resid > 0 && (uint64_t)uio->uio_offset < size) {
+  while (error == 0 && uio->uio_resid > 0 && (uint64_t)uio->uio_offset < file->size) {
     const uint64_t offset = (uint64_t)uio->uio_offset;
-    size_t want = (size_t)MIN((uint64_t)uio->uio_resid, size - offset);
-    const void* data;
-    size_t length = 0;
-    /* A failed map costs the lookups bakefs_read then does again: once the file shows
-     * compressed data, do not try again within this call. */
-    int status = mapping ? bakefs_map(fs, ino, offset, &data, &length) : BAKEFS_ENOTSUP;
-    if (status == BAKEFS_ENOTSUP) mapping = false;
-    if (status == BAKEFS_OK && length > 0) {
-      /* Stored raw: copy straight out of the image. */
-      error = uiomove(__UNCONST(data), MIN(want, length), uio);
-    } else if (status == BAKEFS_OK || status == BAKEFS_ENOTSUP) {
-      if (bounce == NULL) {
-        bounce_size = MIN(want, BAKEFS_CHUNK);
-        bounce = kmem_alloc(bounce_size, KM_SLEEP);
-      }
-      size_t done = 0;
-      status = bakefs_read(fs, ino, offset, bounce, MIN(want, bounce_size), &done);
-      if (status != BAKEFS_OK) {
-        error = bakefs_to_errno(status);
-      } else if (done == 0) {
-        break;
-      } else {
-        error = uiomove(bounce, done, uio);
-      }
-    } else {
-      error = bakefs_to_errno(status);
-    }
-    if (error != 0) break;
+    const size_t want = (size_t)MIN((uint64_t)uio->uio_resid, file->size - offset);
+    size_t count = 0;
+    int status = bakefs_file_read(fs, file, offset, want, spans, BAKEFS_READ_SPANS, &count);
+    if (status != BAKEFS_OK) return bakefs_to_errno(status);
+    if (count == 0) break; /* EOF */
+    for (size_t i = 0; i < count && error == 0; ++i) error = bakefs_uiomove_span(&spans[i], uio);
+    bakefs_release(fs, spans, count);
   }
-  if (bounce != NULL) kmem_free(bounce, bounce_size);
   return error;
 }
 

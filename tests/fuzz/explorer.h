@@ -109,6 +109,10 @@ class Explorer {
   void exercise_inode(bakefs_ino ino, const bakefs_attr& attr);
   void exercise_file(bakefs_ino ino, uint64_t size);
   void read_window(bakefs_ino ino, uint64_t size, uint64_t offset, size_t length, size_t variant);
+  // The same range through bakefs_file_read spans: the bytes bakefs_read gave (read_status
+  // OK) or a clean stop; every pin given back.
+  void check_spans(bakefs_ino ino, uint64_t offset, const uint8_t* read_bytes, size_t length,
+                   int read_status);
   // Maps `offset` and compares with `read_bytes` (a successful read there), or with a read of
   // its own when there is none. Returns the length mapped, 0 unless BAKEFS_OK.
   size_t check_map(bakefs_ino ino, uint64_t size, uint64_t offset, const uint8_t* read_bytes,

@@ -163,6 +163,7 @@ void Explorer::read_window(bakefs_ino ino, uint64_t size, uint64_t offset, size_
   require(s == BAKEFS_OK || is_damage(s), "read-status");
   require(done <= length, "read-done");
   t_.record("read", offset, length, s, buf.data(), done);
+  check_spans(ino, offset, buf.data(), s == BAKEFS_OK ? done : length, s);
   if (s != BAKEFS_OK) {
     check_map(ino, size, offset, nullptr, 0);
     return;
@@ -184,6 +185,41 @@ void Explorer::read_window(bakefs_ino ino, uint64_t size, uint64_t offset, size_
   }
   check_map(ino, size, offset, buf.data(), done);
   if (done > 1) check_map(ino, size, offset + done / 2, buf.data() + done / 2, done - done / 2);
+}
+
+void Explorer::check_spans(bakefs_ino ino, uint64_t offset, const uint8_t* read_bytes,
+                           size_t length, int read_status) {
+  bakefs_file file{};
+  int s = checked(bakefs_open(fs_, ino, &file));
+  require(s == BAKEFS_OK || is_damage(s), "open-status");
+  if (s != BAKEFS_OK) return;
+  bakefs_span spans[3];
+  size_t covered = 0;
+  while (covered < length && more()) {
+    size_t count = SIZE_MAX;
+    s = checked(bakefs_file_read(fs_, &file, offset + covered, length - covered, spans, 3, &count));
+    require(s == BAKEFS_OK || is_damage(s), "spans-status");
+    require(s == BAKEFS_OK ? count <= 3 : count == 0, "spans-count");
+    if (s != BAKEFS_OK || count == 0) break;
+    for (size_t i = 0; i < count; ++i) {
+      require(spans[i].length > 0 && spans[i].length <= length - covered, "span-length");
+      if (read_status == BAKEFS_OK) {
+        const uint8_t* want = read_bytes + covered;
+        const bool same = spans[i].data != nullptr
+                              ? std::memcmp(spans[i].data, want, spans[i].length) == 0
+                              : std::all_of(want, want + spans[i].length,
+                                            [](uint8_t b) { return b == 0; });
+        require(same, "spans-equal-read");
+      }
+      covered += spans[i].length;
+    }
+    bakefs_release(fs_, spans, count);
+  }
+  // A read that failed fails here too once the spans reach the same place (they may stop
+  // short of it where the budget of pins ends a call, and go on from there).
+  if (read_status == BAKEFS_OK) require(s == BAKEFS_OK, "spans-fail-where-read-worked");
+  bakefs_fsstat st{};
+  require(bakefs_statfs(fs_, &st) == BAKEFS_OK && st.pinned == 0, "pins-given-back");
 }
 
 size_t Explorer::check_map(bakefs_ino ino, uint64_t size, uint64_t offset,

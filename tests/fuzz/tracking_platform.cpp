@@ -20,7 +20,8 @@ const bakefs_platform& posix() {
 }  // namespace
 
 TrackingPlatform::TrackingPlatform()
-    : callbacks_{this, alloc, free, lock_create, lock_destroy, lock, unlock, nullptr} {}
+    : callbacks_{this, alloc, free, lock_create, lock_destroy, lock, unlock, nullptr,
+                 trylock} {}
 
 bool TrackingPlatform::refuse() {
   return requests_++ >= fail_from_;
@@ -77,6 +78,16 @@ void TrackingPlatform::unlock(void* ctx, void* handle) {
   require(it != p.locks_.end() && it->second, "unlock-unknown-or-unheld");
   it->second = false;
   posix().unlock(posix().ctx, handle);
+}
+
+// One thread: a lock is free unless this thread holds it, and then the core must move on.
+int TrackingPlatform::trylock(void* ctx, void* handle) {
+  TrackingPlatform& p = self(ctx);
+  auto it = p.locks_.find(handle);
+  require(it != p.locks_.end(), "trylock-unknown");
+  if (it->second) return 0;
+  lock(ctx, handle);
+  return 1;
 }
 
 void TrackingPlatform::require_released() const {

@@ -34,6 +34,7 @@ class TrackingPlatform {
   static void lock_destroy(void* ctx, void* handle);
   static void lock(void* ctx, void* handle);
   static void unlock(void* ctx, void* handle);
+  static int trylock(void* ctx, void* handle);
   bool refuse();
 
   bakefs_platform callbacks_;
