@@ -7,7 +7,7 @@ set -eu
 
 usage() {
 	cat <<EOF
-usage: $0 [-m MKIMAGE] [-R READALL] [-B BAKEFS] [-r REPEAT] [-c MIB] [-d] TREE [BLOCKSIZE]
+usage: $0 [-m MKIMAGE] [-R READALL] [-B BAKEFS] [-b OTHER] [-r REPEAT] [-c MIB] [-d] TREE [BLOCKSIZE]
 
 Builds TREE at BLOCKSIZE (default 128K) with mkimage (default level), mksquashfs
 (zstd, level 15) and mkfs.erofs (lz4hc), then runs bakefs-readall REPEAT times
@@ -17,7 +17,8 @@ needs /dev/fuse; what cannot be mounted is left out). Prints the medians.
 bakefs is read twice: with the driver's default block cache (8 MiB), and as
 bakefs-cache with a cache of MIB (default 1024) MiB, which stands in for the
 page cache that the kernel readers have above them; and through FUSE with the
-bakefs command (bakefs mount, its default cache), as bakefs-fuse.
+bakefs command (bakefs mount, its default cache), as bakefs-fuse; with -b, also
+through another build's bakefs command, as bakefs-fuse-b (before/after in one run).
 "cold" means a fresh mount (the driver's caches are empty) while the image file
 itself may sit in the page cache, unless -d (root): then bakefs-readall drops
 the kernel's caches before the first pass and before extra cold passes of stat
@@ -33,11 +34,13 @@ BAKEFS=${BAKEFS:-}
 REPEAT=${REPEAT:-3}
 BIG_CACHE=${BIG_CACHE:-1024}
 DROP=
-while getopts "m:R:B:r:c:dh" opt; do
+OTHER=
+while getopts "m:R:B:b:r:c:dh" opt; do
 	case $opt in
 	m) MKIMAGE=$OPTARG ;;
 	R) READALL=$OPTARG ;;
 	B) BAKEFS=$OPTARG ;;
+	b) OTHER=$OPTARG ;;
 	r) REPEAT=$OPTARG ;;
 	c) BIG_CACHE=$OPTARG ;;
 	d) DROP=--drop-caches ;;
@@ -95,8 +98,10 @@ run() {
 		out=$("$READALL" $DROP --dir "$mnt")
 		fusermount -u "$mnt"
 		;;
-	bakefs-fuse)
-		[ -x "$BAKEFS" ] && "$BAKEFS" mount "$work/bakefs.img" "$mnt" 2>/dev/null || return 0
+	bakefs-fuse | bakefs-fuse-b)
+		local command=$BAKEFS
+		[ "$1" = bakefs-fuse-b ] && command=$OTHER
+		[ -x "$command" ] && "$command" mount "$work/bakefs.img" "$mnt" 2>/dev/null || return 0
 		out=$("$READALL" $DROP --dir "$mnt")
 		fusermount3 -u "$mnt"
 		;;
@@ -105,7 +110,9 @@ run() {
 }
 
 for _ in $(seq "$REPEAT"); do
-	for name in bakefs bakefs-cache bakefs-fuse squashfs erofs squashfuse_ll; do run "$name"; done
+	for name in bakefs bakefs-cache bakefs-fuse ${OTHER:+bakefs-fuse-b} squashfs erofs squashfuse_ll; do
+		run "$name"
+	done
 done
 
 echo "tree: $TREE at $BS blocks; images: bakefs $(stat -c %s "$work/bakefs.img")," \

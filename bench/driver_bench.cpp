@@ -3,6 +3,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "driver_bench.h"
 
+#include <bakefs/format.h>
+#include <zstd.h>
+
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -169,6 +172,100 @@ void map_raw(benchmark::State& state, Fixture* f) {
   }
 }
 
+// ---- Whole blocks against their physical limits -------------------------------------------
+
+// Whole blocks of one file through spans, at offsets[i]: pinned or in place, copied out.
+void spans_loop(benchmark::State& state, const FileSystem& fs, bakefs_ino ino,
+                const std::vector<uint64_t>& offsets, uint32_t block_size) {
+  bakefs_file file{};
+  check(fs.open(ino, file), "open");
+  std::vector<uint8_t> buf(block_size);
+  bakefs_span spans[4];
+  size_t i = 0;
+  for (auto _ : state) {
+    size_t count = 0;
+    int s = fs.read_spans(file, offsets[i++ % offsets.size()], block_size, spans, 4, count);
+    if (s != BAKEFS_OK || count == 0) {
+      state.SkipWithError(s != BAKEFS_OK ? bakefs_strerror(s) : "nothing read");
+      break;
+    }
+    size_t used = 0;
+    for (size_t k = 0; k < count; ++k) {
+      std::memcpy(buf.data() + used, spans[k].data, spans[k].length);
+      used += spans[k].length;
+    }
+    fs.release(spans, count);
+    benchmark::DoNotOptimize(buf.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * block_size);
+}
+
+void memcpy_block(benchmark::State& state, Fixture* f) {
+  std::vector<uint8_t> src(f->images.compressed_text.begin(),
+                           f->images.compressed_text.begin() + f->block_size);
+  std::vector<uint8_t> dst(f->block_size);
+  for (auto _ : state) {
+    std::memcpy(dst.data(), src.data(), src.size());
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * f->block_size);
+}
+
+// The same frames as the driver decompresses, with one context and the dictionary loaded
+// once: what zstd alone does.
+void zstd_block(benchmark::State& state, Fixture* f) {
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  ZSTD_DDict* ddict = f->dictionary.empty()
+                          ? nullptr
+                          : ZSTD_createDDict(f->dictionary.data(), f->dictionary.size());
+  std::vector<uint8_t> dst(f->block_size);
+  size_t i = 0;
+  for (auto _ : state) {
+    const std::string& frame = f->frames[i++ % f->frames.size()];
+    size_t n = ddict != nullptr ? ZSTD_decompress_usingDDict(dctx, dst.data(), dst.size(),
+                                                             frame.data(), frame.size(), ddict)
+                                : ZSTD_decompressDCtx(dctx, dst.data(), dst.size(), frame.data(),
+                                                      frame.size());
+    if (ZSTD_isError(n) || n != dst.size()) {
+      state.SkipWithError("zstd: not a block");
+      break;
+    }
+    benchmark::DoNotOptimize(dst.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * f->block_size);
+  ZSTD_freeDDict(ddict);
+  ZSTD_freeDCtx(dctx);
+}
+
+// compressed.txt's full compressed blocks, from its extents and the image's block table.
+void collect_frames(Fixture& f) {
+  namespace fmt = ::bakefs::format;
+  std::vector<bakefs_extent> extents;
+  auto emit = [](void* ctx, const bakefs_extent* e) -> int {
+    static_cast<std::vector<bakefs_extent>*>(ctx)->push_back(*e);
+    return 0;
+  };
+  check(bakefs_extents(f.large.get(), f.compressed, emit, &extents), "extents");
+  fmt::Superblock sb;
+  std::memcpy(&sb, f.large_image.data(), sizeof(sb));
+  for (const bakefs_extent& e : extents) {
+    if (e.block == BAKEFS_HOLE || e.stored_size == e.raw_size || e.raw_size != f.block_size ||
+        (e.flags & BAKEFS_EXTENT_FRAGMENT) != 0) {
+      continue;
+    }
+    fmt::BlockEntry b;
+    std::memcpy(&b, f.large_image.data() + sb.blocks.offset.load() + uint64_t{e.block} * sizeof(b),
+                sizeof(b));
+    f.frames.emplace_back(reinterpret_cast<const char*>(f.large_image.data()) + b.offset.load(),
+                          b.stored_size.load());
+  }
+  if (f.frames.size() < 16) throw std::runtime_error("too few compressed blocks");
+  f.dictionary.assign(reinterpret_cast<const char*>(f.large_image.data()) +
+                          sb.dictionary.offset.load(),
+                      sb.dictionary.size.load());
+}
+
 Metric time_of(const std::string& name, double scale = 1) {
   return {name, "cpu_time", scale};
 }
@@ -211,6 +308,11 @@ void add_ratios(const Fixture& f, RatioReporter& r) {
          time_of("read_block/raw"), Goal::kInfo, 0, "decompression against memcpy"});
   r.add({"map / read of raw 4 KiB", time_of("map/raw"), time_of("read4k/raw_random"), Goal::kInfo,
          0, "zero-copy"});
+  r.add({"warm whole block through spans / memcpy of a block", time_of("block/spans_warm"),
+         time_of("block/memcpy"), Goal::kAtMost, 2, "at least half of memcpy bandwidth"});
+  r.add({"cold compressed block through spans / bare zstd", time_of("block/spans_cold"),
+         time_of("block/zstd"), Goal::kAtMost, 1.25,
+         "at least 80% of zstd's throughput, checksums on"});
   // Two threads on two cores: the wall-clock throughput should double, and the CPU time of
   // one read should not grow. Only the second holds on a machine that is not idle.
   const std::string one = "read4k/warm_random/real_time/threads:1";
@@ -275,6 +377,7 @@ void set_up(Fixture& f) {
   for (uint64_t b = 0; b < blocks; ++b) {
     f.miss_offsets.push_back(b * f.block_size + (b % (f.block_size / kPage)) * kPage);
   }
+  collect_frames(f);
 }
 
 void register_benchmarks(Fixture& f, RatioReporter& reporter) {
@@ -325,6 +428,25 @@ void register_benchmarks(Fixture& f, RatioReporter& reporter) {
     read_loop(s, x->streaming.get(), x->raw, x->images.raw_bytes.size(), nullptr, x->block_size);
   });
   add("map/raw", f, map_raw);
+  add("block/memcpy", f, memcpy_block);
+  add("block/zstd", f, zstd_block);
+  add("block/spans_warm", f, [](benchmark::State& s, Fixture* x) {
+    // Whole blocks of the first 4 MiB: they stay in the 8 MiB cache.
+    std::vector<uint64_t> offsets;
+    for (uint64_t o = 0; o + x->block_size <= std::min<uint64_t>(4u << 20, x->images.compressed_text.size());
+         o += x->block_size) {
+      offsets.push_back(o);
+    }
+    spans_loop(s, x->large, x->compressed, offsets, x->block_size);
+  });
+  add("block/spans_cold", f, [](benchmark::State& s, Fixture* x) {
+    // Every block in turn through a cache of 8: each one a miss, checksum and decompression.
+    std::vector<uint64_t> offsets;
+    for (uint64_t o = 0; o + x->block_size <= x->images.compressed_text.size(); o += x->block_size) {
+      offsets.push_back(o);
+    }
+    spans_loop(s, x->tiny_cache, x->compressed, offsets, x->block_size);
+  });
   add("read4k/warm_random", f,
       [](benchmark::State& s, Fixture* x) {
         read_loop(s, x->large.get(), x->compressed, 0, &x->warm_offsets, kPage);

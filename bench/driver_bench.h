@@ -32,6 +32,10 @@ struct Fixture {
   std::vector<uint64_t> random_offsets;  // 4 KiB aligned, inside the data files
   std::vector<uint64_t> warm_offsets;    // the same inside the first 4 MiB (fits the cache)
   std::vector<uint64_t> miss_offsets;    // one per block, cycling past the tiny cache
+  // compressed.txt's full compressed blocks as stored (zstd frames), and the image's
+  // dictionary: the decompressor's own speed, outside the driver.
+  std::vector<std::string> frames;
+  std::string dictionary;
 };
 
 // Maps and mounts the images and checks that the driver reads back exactly the bytes the
