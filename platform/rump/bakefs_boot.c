@@ -49,6 +49,7 @@
 #include <fs/tmpfs/tmpfs_args.h>
 
 #include <rump-sys/kern.h>
+#include <rump/rumpuser.h>
 
 #include "bakefs_rump.h"
 #include "bakefs_rump_impl.h"
@@ -397,7 +398,31 @@ static bool bakefs_boot_wants_union(const void* image, size_t length) {
   return want_union;
 }
 
+/* Where the boot hook's time goes, for its last line: microseconds since the previous mark.
+ * The host's monotonic clock, through the hypercall: a user-space rump kernel has no
+ * timecounter of its own (its uptime does not advance during rump_init). */
+struct bakefs_boot_clock {
+  int64_t start, last; /* nanoseconds */
+};
+static int64_t bakefs_boot_now(void) {
+  int64_t sec = 0;
+  long nsec = 0;
+  rumpuser_clock_gettime(RUMPUSER_CLOCK_ABSMONO, &sec, &nsec);
+  return sec * 1000000000 + nsec;
+}
+static void bakefs_boot_clock_start(struct bakefs_boot_clock* clock) {
+  clock->start = clock->last = bakefs_boot_now();
+}
+static long bakefs_boot_lap(struct bakefs_boot_clock* clock) {
+  const int64_t now = bakefs_boot_now();
+  const long us = (long)((now - clock->last) / 1000);
+  clock->last = now;
+  return us;
+}
+
 static void bakefs_boot_root(void) {
+  struct bakefs_boot_clock clock;
+  bakefs_boot_clock_start(&clock);
   size_t length;
   const void* image = bakefs_rump_embedded(&length);
   if (image == NULL) {
@@ -411,8 +436,10 @@ static void bakefs_boot_root(void) {
   vref(old_root);
 
   const bool want_union = bakefs_boot_wants_union(image, length);
+  const long us_probe = bakefs_boot_lap(&clock);
   int error =
       bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY | (want_union ? MNT_UNION : 0), NULL, 0);
+  const long us_mount = bakefs_boot_lap(&clock);
   if (error != 0) {
     printf(
         "bakefs: *** THE LINKED-IN IMAGE (%zu bytes at %p) DID NOT MOUNT AT / (error %d): "
@@ -438,12 +465,20 @@ static void bakefs_boot_root(void) {
   printf("bakefs: mounted the linked-in image (%zu bytes) at / (read-only%s)\n", length,
          want_union ? ", union" : ", alone");
   const unsigned added = want_union ? 0 : bakefs_boot_mount_dirs(root);
+  const long us_dirs = bakefs_boot_lap(&clock);
 
   if (bakefs_boot_is_dir(root, "dev") && old_dev != NULL) bakefs_boot_dev(old_dev);
   if (old_dev != NULL) vrele(old_dev);
+  const long us_dev = bakefs_boot_lap(&clock);
   bakefs_boot_tmpfs(fs, root, added);
+  const long us_tmpfs = bakefs_boot_lap(&clock);
   bakefs_boot_keep_config(fs);
   vrele(root);
+  printf(
+      "bakefs: boot hook %ld us (root record %ld, mount %ld, mount points %ld, /dev %ld, "
+      "tmpfs %ld)\n",
+      (long)((bakefs_boot_now() - clock.start) / 1000), us_probe, us_mount, us_dirs, us_dev,
+      us_tmpfs);
 }
 
 RUMP_COMPONENT(RUMP_COMPONENT_POSTINIT) {
