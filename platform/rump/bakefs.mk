@@ -38,7 +38,7 @@
 #                      (librumprunfs_base) is left out of the bake (it would halt at boot,
 #                      "platefs: open", trying to create its files in the read-only image);
 #                      no: keep rumprun's /etc (the component covers the image's missing
-#                      /etc with a tmpfs that rumprun fills). Default: yes with --stub-etc or
+#                      /etc with a rumpfs that rumprun fills). Default: yes with --stub-etc or
 #                      when a source directory has etc/, else no (a tar archive with etc/
 #                      needs yes by hand).
 #

@@ -83,10 +83,10 @@ static int bakefs_boot_mount(const char* type, const char* path, int flags, void
 }
 
 /* Covers directory path (of the mounted image) with a writable memory file system that looks
- * like it: tmpfs when the kernel has it, else rumpfs. */
-static int bakefs_boot_cover(const char* path, const struct bakefs_attr* dir) {
+ * like it: tmpfs when the kernel has it and rumpfs is not asked for, else rumpfs. */
+static int bakefs_boot_cover(const char* path, const struct bakefs_attr* dir, bool rumpfs) {
   int error;
-  if (bakefs_boot_have_fs(MOUNT_TMPFS)) {
+  if (!rumpfs && bakefs_boot_have_fs(MOUNT_TMPFS)) {
     struct tmpfs_args args;
     memset(&args, 0, sizeof(args));
     args.ta_version = TMPFS_ARGS_VERSION;
@@ -99,7 +99,7 @@ static int bakefs_boot_cover(const char* path, const struct bakefs_attr* dir) {
   }
   error = bakefs_boot_mount(MOUNT_RUMPFS, path, 0, NULL, 0);
   if (error != 0) return error;
-  printf("bakefs: rumpfs mounted on %s (no tmpfs in this rump kernel)\n", path);
+  printf("bakefs: rumpfs mounted on %s%s\n", path, rumpfs ? "" : " (no tmpfs in this rump kernel)");
   error = do_sys_chmodat(curlwp, AT_FDCWD, path, dir->mode & ALLPERMS, 0);
   if (error == 0) error = do_sys_chownat(curlwp, AT_FDCWD, path, dir->uid, dir->gid, 0);
   return error;
@@ -241,8 +241,8 @@ static void bakefs_boot_dev(struct vnode* old_dev) {
   bakefs_boot_copy_devices(old_dev);
 }
 
-/* Mounts a tmpfs on every BAKEFS_BOOT_TMPFS path, on /tmp when the image has one or a
- * mount-point directory was added for it, and on an added /etc. */
+/* Mounts a tmpfs on every BAKEFS_BOOT_TMPFS path and on /tmp when the image has one or a
+ * mount-point directory was added for it, and a rumpfs on an added /etc. */
 static void bakefs_boot_tmpfs(bakefs_fs* fs, struct vnode* root, unsigned added) {
   struct bakefs_attr attr;
   bool covered_tmp = false;
@@ -264,7 +264,7 @@ static void bakefs_boot_tmpfs(bakefs_fs* fs, struct vnode* root, unsigned added)
       memset(&attr, 0, sizeof(attr));
       attr.mode = 01777;
     }
-    int error = bakefs_boot_cover(path, &attr);
+    int error = bakefs_boot_cover(path, &attr, false);
     if (error != 0) printf("bakefs: cannot mount a tmpfs on %s (error %d)\n", path, error);
     if (strcmp(path, "/tmp") == 0) covered_tmp = true;
   }
@@ -273,13 +273,16 @@ static void bakefs_boot_tmpfs(bakefs_fs* fs, struct vnode* root, unsigned added)
       memset(&attr, 0, sizeof(attr));
       attr.mode = 01777;
     }
-    int error = bakefs_boot_cover("/tmp", &attr);
+    int error = bakefs_boot_cover("/tmp", &attr, false);
     if (error != 0) printf("bakefs: cannot cover /tmp (error %d)\n", error);
   }
   if (added & BAKEFS_BOOT_ADDED_ETC) {
+    /* rumpfs, not tmpfs: rumprun's base /etc (librumprunfs_base, rumprun_platefs) creates each
+     * file and attaches its bytes with RUMPFS_FCNTL_EXTSTORAGE_ADD, which only rumpfs knows;
+     * on a tmpfs that fcntl fails and rumprun halts ("platefs: fcntl"). */
     memset(&attr, 0, sizeof(attr));
     attr.mode = 0755;
-    int error = bakefs_boot_cover("/etc", &attr);
+    int error = bakefs_boot_cover("/etc", &attr, true);
     if (error != 0) printf("bakefs: cannot cover /etc (error %d)\n", error);
   }
 }
