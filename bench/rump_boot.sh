@@ -1,12 +1,14 @@
 #!/bin/sh
-# rump_boot.sh BUILD_DIR WORKDIR [RUNS]: rump_init() to `/` readable in a user-space rump
-# kernel, for linked-in images of 100 KiB, 10 MiB and 500 MiB, against two baselines measured
-# in the same run: the rump kernel alone, and with the bakefs component but no image.
+# rump_boot.sh BUILD_DIR WORKDIR [RUNS [KIB...]]: rump_init() to `/` readable in a user-space
+# rump kernel, for linked-in images of 100 KiB, 10 MiB and 500 MiB (or of the sizes KIB...,
+# in KiB), against two baselines measured in the same run: the rump kernel alone, and with
+# the bakefs component but no image.
 #
 #   BUILD_DIR  a CMake build configured with -DBAKEFS_RUMP_PREFIX (its bin/mkimage, its
 #              platform/rump/librumpfs_bakefs.so, the prefix from its CMakeCache.txt)
 #   WORKDIR    scratch (trees, images, programs; the 500 MiB tree and image need ~1.1 GB)
 #   RUNS       boots per program, interleaved round-robin (default 21)
+#   KIB...     image sizes in KiB (default 100 10240 512000); programs are named imgKIBk
 #
 # Every program is bench/rump_boot.c, linked with tmpfs as rumprun links it. For each it
 # prints the median, min and max of rump_init() and of rump_init() + open + read of a file of
@@ -15,11 +17,14 @@
 # "bakefs: boot hook" line). Nothing is asserted: figures depend on the machine and its load.
 # SPDX-License-Identifier: BSD-2-Clause
 set -eu
-[ $# -ge 2 ] || { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 build=$(cd "$1" && pwd)
 mkdir -p "$2"
 work=$(cd "$2" && pwd)
 runs=${3:-21}
+shift 2
+[ $# -eq 0 ] || shift
+sizes=${*:-100 10240 512000}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 prefix=$(sed -n 's/^BAKEFS_RUMP_PREFIX:[A-Z]*=//p' "$build/CMakeCache.txt")
@@ -58,14 +63,17 @@ link() {
     "$@" -L"$lib" -Wl,-rpath,"$component" -Wl,-rpath,"$lib" \
     -lrumpfs_tmpfs -lrumpvfs -lrump -lrumpuser -lpthread -ldl -lrt
 }
-tree img100k 100
-tree img10m 10240
-tree img500m 512000
+variants="kernel noimage"
+for kib in $sizes; do
+  tree img${kib}k "$kib"
+  variants="$variants img${kib}k"
+done
 link kernel
 link noimage "$component/librumpfs_bakefs.so"
-for v in img100k img10m img500m; do link $v "$work/$v.o" "$component/librumpfs_bakefs.so"; done
+for kib in $sizes; do
+  link img${kib}k "$work/img${kib}k.o" "$component/librumpfs_bakefs.so"
+done
 
-variants="kernel noimage img100k img10m img500m"
 for v in $variants; do : > "$work/$v.times"; done
 i=0
 while [ $i -lt "$runs" ]; do
