@@ -24,8 +24,7 @@ int rump_bakefs_root_mounted(void) __attribute__((weak));
 static double ms_since(const struct timespec* start) {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
-  return (double)(now.tv_sec - start->tv_sec) * 1e3 +
-         (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+  return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
 int main(int argc, char** argv) {

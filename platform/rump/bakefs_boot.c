@@ -7,26 +7,22 @@
  * directory to the image. rumprun reads its launch configuration and mounts its disks after
  * rump_init() returns, that is after this.
  *
- * `/` is mounted MNT_RDONLY|MNT_UNION: a name the image does not have at its top level falls
- * through to the rump kernel's root, so /dev (with /dev/null, /dev/zero and every device node
- * the drivers made) and /tmp stay reachable, and new names at `/` itself (rumprun's mount
- * points) are made there. Union fall-through works only in the root directory itself, so an
- * image that has its own /dev or /tmp would hide the rump kernel's:
- *  - /dev: the image's device numbers are the build host's, meaningless here. A fresh rumpfs
- *    covers it, holding a copy of every node of the rump kernel's /dev; nodes that drivers
- *    make later (by path) land there too.
- *  - /tmp: a tmpfs covers it (a rumpfs when tmpfs is not linked in), with the image
- *    directory's owner and mode.
- * Boot records of type BAKEFS_BOOT_TMPFS name more directories to cover the same way, in
- * order; the BAKEFS_BOOT_CONFIG record is handed out by rump_bakefs_config().
- * What a union at `/` breaks in this kernel: INTERNALS.md. The hook mitigates one of those,
- * the crash of `..` from a descriptor of `/` read to its end (now ENOENT, see
- * bakefs_boot_anchor_old_root). It cannot fix `.` from that descriptor (a KASSERT panic),
- * getcwd below the rump kernel's root (ENOENT) or etfs keys (never found).
- *
- * An image made with `mkimage --root-mount plain` (a BAKEFS_BOOT_ROOT record) is mounted
- * without MNT_UNION instead: the image alone is `/`, none of the above applies, and mkimage
- * has put /dev and /tmp in it for the covers above; names at `/` cannot be made at run time.
+ * `/` is the image alone, read-only (README.md, "The image at `/`"): where it has no /dev,
+ * /tmp or /etc at its top, a mount-point directory is added (bakefs_rump_add_mount_dir), and
+ *  - /dev is covered by a fresh rumpfs holding a copy of every node of the rump kernel's /dev
+ *    (the image's device numbers, if it has a /dev, are the build host's); nodes that drivers
+ *    make later (by path) land there too;
+ *  - /tmp by a tmpfs (a rumpfs when tmpfs is not linked in), with the image directory's owner
+ *    and mode; an added /etc by a rumpfs, for rumprun's base /etc;
+ *  - boot records of type BAKEFS_BOOT_TMPFS name more directories to cover with a tmpfs, in
+ *    order; the BAKEFS_BOOT_CONFIG record is handed out by rump_bakefs_config().
+ * An image made with `mkimage --root-mount union` (its BAKEFS_BOOT_ROOT record) gets
+ * MNT_UNION and no added directories: a name the image lacks at its top falls through to the
+ * rump kernel's root, and new names at `/` are made there. What that breaks in this kernel:
+ * INTERNALS.md.
+ * The hook mitigates one of those, the crash of `..` from a descriptor of `/` read to its end
+ * (now ENOENT, see bakefs_boot_anchor_old_root). It cannot fix `.` from that descriptor (a
+ * KASSERT panic), getcwd below the rump kernel's root (ENOENT) or etfs keys (never found).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -376,29 +372,16 @@ static void bakefs_boot_keep_config(bakefs_fs* fs) {
   }
 }
 
-/* Whether to mount the image over the rump kernel's root (MNT_UNION) or alone: its BOOT_ROOT
- * record (mkimage --root-mount) decides, read through a short-lived mount of the core with the
- * smallest cache. Alone unless a record asks for the union (mkimage --root-mount union), or
- * the image cannot be read (then the real mount fails and says so). */
-static bool bakefs_boot_wants_union(const void* image, size_t length) {
-  struct bakefs_platform platform;
-  bakefs_rump_platform(&platform);
-  struct bakefs_mount_options options;
-  memset(&options, 0, sizeof(options));
-  options.cache_bytes = 1;
-  options.decompressors = 1;
-  options.verify_slots = 16;
-  bakefs_fs* fs;
-  if (bakefs_mount(image, length, &platform, &options, &fs) != BAKEFS_OK) return false;
+/* Whether the image wants to be mounted over the rump kernel's root (MNT_UNION) rather than
+ * alone: its BOOT_ROOT record (mkimage --root-mount) says so, read from the image as mounted.
+ * Alone without such a record. */
+static bool bakefs_boot_wants_union(bakefs_fs* fs) {
   const void* data;
   size_t size;
-  bool want_union = false;
-  if (bakefs_boot_record(fs, BAKEFS_BOOT_ROOT, 0, &data, &size) == BAKEFS_OK && size == 4) {
-    const uint8_t* flags = data;
-    want_union = (flags[0] & BAKEFS_BOOT_ROOT_NOUNION) == 0;
-  }
-  bakefs_unmount(fs);
-  return want_union;
+  if (bakefs_boot_record(fs, BAKEFS_BOOT_ROOT, 0, &data, &size) != BAKEFS_OK || size != 4)
+    return false;
+  const uint8_t* flags = data;
+  return (flags[0] & BAKEFS_BOOT_ROOT_NOUNION) == 0;
 }
 
 /* Where the boot hook's time goes, for its last line: microseconds since the previous mark.
@@ -438,10 +421,12 @@ static void bakefs_boot_root(void) {
   struct vnode* old_root = rootvnode; /* the mount below moves rootvnode to the image */
   vref(old_root);
 
-  const bool want_union = bakefs_boot_wants_union(image, length);
-  const long us_probe = bakefs_boot_lap(&clock);
-  int error =
-      bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY | (want_union ? MNT_UNION : 0), NULL, 0);
+  /* Mounted alone first; an image that asks for the union (its BOOT_ROOT record, read from
+   * the mounted image: one mount, not a second one to read the record) then gets MNT_UNION by
+   * a mount update. The kernel looks at MNT_UNION only when it looks names up, reads
+   * directories and climbs for getcwd, so that is the same as mounting with it; the boot
+   * happens before anything else runs. */
+  int error = bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY, NULL, 0);
   const long us_mount = bakefs_boot_lap(&clock);
   if (error != 0) {
     printf(
@@ -453,8 +438,6 @@ static void bakefs_boot_root(void) {
     return;
   }
   bakefs_boot_root_mounted = 1;
-  if (want_union) bakefs_boot_anchor_old_root(old_root);
-  vrele(old_root);
 
   struct vnode* root;
   error = namei_simple_kernel("/", NSM_NOFOLLOW_NOEMULROOT, &root);
@@ -462,9 +445,22 @@ static void bakefs_boot_root(void) {
     printf("bakefs: / is not the image after mounting it (error %d)\n", error);
     if (error == 0) vrele(root);
     if (old_dev != NULL) vrele(old_dev);
+    vrele(old_root);
     return;
   }
   bakefs_fs* fs = VFSTOBAKEFS(root->v_mount)->bm_fs;
+  bool want_union = bakefs_boot_wants_union(fs);
+  if (want_union) {
+    error = bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_UPDATE | MNT_RDONLY | MNT_UNION, NULL, 0);
+    if (error == 0) {
+      bakefs_boot_anchor_old_root(old_root);
+    } else {
+      printf("bakefs: cannot make / a union mount (error %d): the image is / alone\n", error);
+      want_union = false;
+    }
+  }
+  vrele(old_root);
+  const long us_probe = bakefs_boot_lap(&clock);
   printf("bakefs: mounted the linked-in image (%zu bytes) at / (read-only%s)\n", length,
          want_union ? ", union" : ", alone");
   const unsigned added = want_union ? 0 : bakefs_boot_mount_dirs(root);
