@@ -30,7 +30,7 @@
 #   BAKEFS_BUILD       where the image, its object and the component go: bakefs-build
 #   BAKEFS_COMPONENT_DIR  the directory of librumpfs_bakefs.a (default BAKEFS_BUILD/component;
 #                      point it at a prebuilt one and RUMPMAKE is not needed)
-#   BAKEFS_MKIMAGE     the mkimage program: mkimage (from PATH)
+#   BAKEFS_MKIMAGE     the mkimage program: mkimage (from PATH); a path, or a name on PATH
 #   BAKEFS_IMAGE_SOURCES  the image's sources, in layer order (directories or tar archives)
 #   BAKEFS_MKIMAGE_FLAGS  more mkimage options (--config, --tmpfs, --stub-etc, --spec ...)
 #   BAKEFS_IMAGE_DEPS  more files the image depends on (config files, spec files)
@@ -38,7 +38,7 @@
 #                      (librumprunfs_base) is left out of the bake (it would halt at boot,
 #                      "platefs: open", trying to create its files in the read-only image);
 #                      no: keep rumprun's /etc (the component covers the image's missing
-#                      /etc with a tmpfs that rumprun fills). Default: yes with --stub-etc or
+#                      /etc with a rumpfs that rumprun fills). Default: yes with --stub-etc or
 #                      when a source directory has etc/, else no (a tar archive with etc/
 #                      needs yes by hand).
 #
@@ -88,6 +88,9 @@ BAKEFS_IMAGE_INPUTS := $(shell find $(BAKEFS_IMAGE_SOURCES) 2>/dev/null) $(BAKEF
 
 $(BAKEFS_IMAGE_OBJECT): $(BAKEFS_IMAGE_INPUTS) $(wildcard $(BAKEFS_MKIMAGE))
 	@test -n "$(strip $(BAKEFS_IMAGE_SOURCES))" || { echo "bakefs.mk: set BAKEFS_IMAGE_SOURCES" >&2; exit 2; }
+	@command -v $(BAKEFS_MKIMAGE) >/dev/null 2>&1 || { echo "bakefs.mk: no mkimage program" \
+	  "'$(BAKEFS_MKIMAGE)': put bakefs's bin/ on PATH or set BAKEFS_MKIMAGE=/path/to/mkimage" \
+	  "(examples/rumprun: BAKEFS_CMAKE_BUILD=/path/to/cmake/build)" >&2; exit 2; }
 	@mkdir -p $(dir $@) $(dir $(BAKEFS_IMAGE))
 	$(BAKEFS_MKIMAGE) $(BAKEFS_IMAGE_SOURCES) $(BAKEFS_MKIMAGE_FLAGS) -o $(BAKEFS_IMAGE) --emit-object $@
 

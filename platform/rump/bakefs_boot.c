@@ -7,26 +7,22 @@
  * directory to the image. rumprun reads its launch configuration and mounts its disks after
  * rump_init() returns, that is after this.
  *
- * `/` is mounted MNT_RDONLY|MNT_UNION: a name the image does not have at its top level falls
- * through to the rump kernel's root, so /dev (with /dev/null, /dev/zero and every device node
- * the drivers made) and /tmp stay reachable, and new names at `/` itself (rumprun's mount
- * points) are made there. Union fall-through works only in the root directory itself, so an
- * image that has its own /dev or /tmp would hide the rump kernel's:
- *  - /dev: the image's device numbers are the build host's, meaningless here. A fresh rumpfs
- *    covers it, holding a copy of every node of the rump kernel's /dev; nodes that drivers
- *    make later (by path) land there too.
- *  - /tmp: a tmpfs covers it (a rumpfs when tmpfs is not linked in), with the image
- *    directory's owner and mode.
- * Boot records of type BAKEFS_BOOT_TMPFS name more directories to cover the same way, in
- * order; the BAKEFS_BOOT_CONFIG record is handed out by rump_bakefs_config().
- * What a union at `/` breaks in this kernel: INTERNALS.md. The hook mitigates one of those,
- * the crash of `..` from a descriptor of `/` read to its end (now ENOENT, see
- * bakefs_boot_anchor_old_root). It cannot fix `.` from that descriptor (a KASSERT panic),
- * getcwd below the rump kernel's root (ENOENT) or etfs keys (never found).
- *
- * An image made with `mkimage --root-mount plain` (a BAKEFS_BOOT_ROOT record) is mounted
- * without MNT_UNION instead: the image alone is `/`, none of the above applies, and mkimage
- * has put /dev and /tmp in it for the covers above; names at `/` cannot be made at run time.
+ * `/` is the image alone, read-only (README.md, "The image at `/`"): where it has no /dev,
+ * /tmp or /etc at its top, a mount-point directory is added (bakefs_rump_add_mount_dir), and
+ *  - /dev is covered by a fresh rumpfs holding a copy of every node of the rump kernel's /dev
+ *    (the image's device numbers, if it has a /dev, are the build host's); nodes that drivers
+ *    make later (by path) land there too;
+ *  - /tmp by a tmpfs (a rumpfs when tmpfs is not linked in), with the image directory's owner
+ *    and mode; an added /etc by a rumpfs, for rumprun's base /etc;
+ *  - boot records of type BAKEFS_BOOT_TMPFS name more directories to cover with a tmpfs, in
+ *    order; the BAKEFS_BOOT_CONFIG record is handed out by rump_bakefs_config().
+ * An image made with `mkimage --root-mount union` (its BAKEFS_BOOT_ROOT record) gets
+ * MNT_UNION and no added directories: a name the image lacks at its top falls through to the
+ * rump kernel's root, and new names at `/` are made there. What that breaks in this kernel:
+ * INTERNALS.md.
+ * The hook mitigates one of those, the crash of `..` from a descriptor of `/` read to its end
+ * (now ENOENT, see bakefs_boot_anchor_old_root). It cannot fix `.` from that descriptor (a
+ * KASSERT panic), getcwd below the rump kernel's root (ENOENT) or etfs keys (never found).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -49,6 +45,7 @@
 #include <fs/tmpfs/tmpfs_args.h>
 
 #include <rump-sys/kern.h>
+#include <rump/rumpuser.h>
 
 #include "bakefs_rump.h"
 #include "bakefs_rump_impl.h"
@@ -82,10 +79,10 @@ static int bakefs_boot_mount(const char* type, const char* path, int flags, void
 }
 
 /* Covers directory path (of the mounted image) with a writable memory file system that looks
- * like it: tmpfs when the kernel has it, else rumpfs. */
-static int bakefs_boot_cover(const char* path, const struct bakefs_attr* dir) {
+ * like it: tmpfs when the kernel has it and rumpfs is not asked for, else rumpfs. */
+static int bakefs_boot_cover(const char* path, const struct bakefs_attr* dir, bool rumpfs) {
   int error;
-  if (bakefs_boot_have_fs(MOUNT_TMPFS)) {
+  if (!rumpfs && bakefs_boot_have_fs(MOUNT_TMPFS)) {
     struct tmpfs_args args;
     memset(&args, 0, sizeof(args));
     args.ta_version = TMPFS_ARGS_VERSION;
@@ -98,7 +95,7 @@ static int bakefs_boot_cover(const char* path, const struct bakefs_attr* dir) {
   }
   error = bakefs_boot_mount(MOUNT_RUMPFS, path, 0, NULL, 0);
   if (error != 0) return error;
-  printf("bakefs: rumpfs mounted on %s (no tmpfs in this rump kernel)\n", path);
+  printf("bakefs: rumpfs mounted on %s%s\n", path, rumpfs ? "" : " (no tmpfs in this rump kernel)");
   error = do_sys_chmodat(curlwp, AT_FDCWD, path, dir->mode & ALLPERMS, 0);
   if (error == 0) error = do_sys_chownat(curlwp, AT_FDCWD, path, dir->uid, dir->gid, 0);
   return error;
@@ -240,8 +237,8 @@ static void bakefs_boot_dev(struct vnode* old_dev) {
   bakefs_boot_copy_devices(old_dev);
 }
 
-/* Mounts a tmpfs on every BAKEFS_BOOT_TMPFS path, on /tmp when the image has one or a
- * mount-point directory was added for it, and on an added /etc. */
+/* Mounts a tmpfs on every BAKEFS_BOOT_TMPFS path and on /tmp when the image has one or a
+ * mount-point directory was added for it, and a rumpfs on an added /etc. */
 static void bakefs_boot_tmpfs(bakefs_fs* fs, struct vnode* root, unsigned added) {
   struct bakefs_attr attr;
   bool covered_tmp = false;
@@ -263,7 +260,7 @@ static void bakefs_boot_tmpfs(bakefs_fs* fs, struct vnode* root, unsigned added)
       memset(&attr, 0, sizeof(attr));
       attr.mode = 01777;
     }
-    int error = bakefs_boot_cover(path, &attr);
+    int error = bakefs_boot_cover(path, &attr, false);
     if (error != 0) printf("bakefs: cannot mount a tmpfs on %s (error %d)\n", path, error);
     if (strcmp(path, "/tmp") == 0) covered_tmp = true;
   }
@@ -272,13 +269,16 @@ static void bakefs_boot_tmpfs(bakefs_fs* fs, struct vnode* root, unsigned added)
       memset(&attr, 0, sizeof(attr));
       attr.mode = 01777;
     }
-    int error = bakefs_boot_cover("/tmp", &attr);
+    int error = bakefs_boot_cover("/tmp", &attr, false);
     if (error != 0) printf("bakefs: cannot cover /tmp (error %d)\n", error);
   }
   if (added & BAKEFS_BOOT_ADDED_ETC) {
+    /* rumpfs, not tmpfs: rumprun's base /etc (librumprunfs_base, rumprun_platefs) creates each
+     * file and attaches its bytes with RUMPFS_FCNTL_EXTSTORAGE_ADD, which only rumpfs knows;
+     * on a tmpfs that fcntl fails and rumprun halts ("platefs: fcntl"). */
     memset(&attr, 0, sizeof(attr));
     attr.mode = 0755;
-    int error = bakefs_boot_cover("/etc", &attr);
+    int error = bakefs_boot_cover("/etc", &attr, true);
     if (error != 0) printf("bakefs: cannot cover /etc (error %d)\n", error);
   }
 }
@@ -372,32 +372,43 @@ static void bakefs_boot_keep_config(bakefs_fs* fs) {
   }
 }
 
-/* Whether to mount the image over the rump kernel's root (MNT_UNION) or alone: its BOOT_ROOT
- * record (mkimage --root-mount) decides, read through a short-lived mount of the core with the
- * smallest cache. Alone unless a record asks for the union (mkimage --root-mount union), or
- * the image cannot be read (then the real mount fails and says so). */
-static bool bakefs_boot_wants_union(const void* image, size_t length) {
-  struct bakefs_platform platform;
-  bakefs_rump_platform(&platform);
-  struct bakefs_mount_options options;
-  memset(&options, 0, sizeof(options));
-  options.cache_bytes = 1;
-  options.decompressors = 1;
-  options.verify_slots = 16;
-  bakefs_fs* fs;
-  if (bakefs_mount(image, length, &platform, &options, &fs) != BAKEFS_OK) return false;
+/* Whether the image wants to be mounted over the rump kernel's root (MNT_UNION) rather than
+ * alone: its BOOT_ROOT record (mkimage --root-mount) says so, read from the image as mounted.
+ * Alone without such a record. */
+static bool bakefs_boot_wants_union(bakefs_fs* fs) {
   const void* data;
   size_t size;
-  bool want_union = false;
-  if (bakefs_boot_record(fs, BAKEFS_BOOT_ROOT, 0, &data, &size) == BAKEFS_OK && size == 4) {
-    const uint8_t* flags = data;
-    want_union = (flags[0] & BAKEFS_BOOT_ROOT_NOUNION) == 0;
-  }
-  bakefs_unmount(fs);
-  return want_union;
+  if (bakefs_boot_record(fs, BAKEFS_BOOT_ROOT, 0, &data, &size) != BAKEFS_OK || size != 4)
+    return false;
+  const uint8_t* flags = data;
+  return (flags[0] & BAKEFS_BOOT_ROOT_NOUNION) == 0;
+}
+
+/* Where the boot hook's time goes, for its last line: microseconds since the previous mark.
+ * The host's monotonic clock, through the hypercall: a user-space rump kernel has no
+ * timecounter of its own (its uptime does not advance during rump_init). */
+struct bakefs_boot_clock {
+  int64_t start, last; /* nanoseconds */
+};
+static int64_t bakefs_boot_now(void) {
+  int64_t sec = 0;
+  long nsec = 0;
+  rumpuser_clock_gettime(RUMPUSER_CLOCK_ABSMONO, &sec, &nsec);
+  return sec * 1000000000 + nsec;
+}
+static void bakefs_boot_clock_start(struct bakefs_boot_clock* clock) {
+  clock->start = clock->last = bakefs_boot_now();
+}
+static long bakefs_boot_lap(struct bakefs_boot_clock* clock) {
+  const int64_t now = bakefs_boot_now();
+  const long us = (long)((now - clock->last) / 1000);
+  clock->last = now;
+  return us;
 }
 
 static void bakefs_boot_root(void) {
+  struct bakefs_boot_clock clock;
+  bakefs_boot_clock_start(&clock);
   size_t length;
   const void* image = bakefs_rump_embedded(&length);
   if (image == NULL) {
@@ -410,9 +421,13 @@ static void bakefs_boot_root(void) {
   struct vnode* old_root = rootvnode; /* the mount below moves rootvnode to the image */
   vref(old_root);
 
-  const bool want_union = bakefs_boot_wants_union(image, length);
-  int error =
-      bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY | (want_union ? MNT_UNION : 0), NULL, 0);
+  /* Mounted alone first; an image that asks for the union (its BOOT_ROOT record, read from
+   * the mounted image: one mount, not a second one to read the record) then gets MNT_UNION by
+   * a mount update. The kernel looks at MNT_UNION only when it looks names up, reads
+   * directories and climbs for getcwd, so that is the same as mounting with it; the boot
+   * happens before anything else runs. */
+  int error = bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY, NULL, 0);
+  const long us_mount = bakefs_boot_lap(&clock);
   if (error != 0) {
     printf(
         "bakefs: *** THE LINKED-IN IMAGE (%zu bytes at %p) DID NOT MOUNT AT / (error %d): "
@@ -423,8 +438,6 @@ static void bakefs_boot_root(void) {
     return;
   }
   bakefs_boot_root_mounted = 1;
-  if (want_union) bakefs_boot_anchor_old_root(old_root);
-  vrele(old_root);
 
   struct vnode* root;
   error = namei_simple_kernel("/", NSM_NOFOLLOW_NOEMULROOT, &root);
@@ -432,18 +445,39 @@ static void bakefs_boot_root(void) {
     printf("bakefs: / is not the image after mounting it (error %d)\n", error);
     if (error == 0) vrele(root);
     if (old_dev != NULL) vrele(old_dev);
+    vrele(old_root);
     return;
   }
   bakefs_fs* fs = VFSTOBAKEFS(root->v_mount)->bm_fs;
+  bool want_union = bakefs_boot_wants_union(fs);
+  if (want_union) {
+    error = bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_UPDATE | MNT_RDONLY | MNT_UNION, NULL, 0);
+    if (error == 0) {
+      bakefs_boot_anchor_old_root(old_root);
+    } else {
+      printf("bakefs: cannot make / a union mount (error %d): the image is / alone\n", error);
+      want_union = false;
+    }
+  }
+  vrele(old_root);
+  const long us_probe = bakefs_boot_lap(&clock);
   printf("bakefs: mounted the linked-in image (%zu bytes) at / (read-only%s)\n", length,
          want_union ? ", union" : ", alone");
   const unsigned added = want_union ? 0 : bakefs_boot_mount_dirs(root);
+  const long us_dirs = bakefs_boot_lap(&clock);
 
   if (bakefs_boot_is_dir(root, "dev") && old_dev != NULL) bakefs_boot_dev(old_dev);
   if (old_dev != NULL) vrele(old_dev);
+  const long us_dev = bakefs_boot_lap(&clock);
   bakefs_boot_tmpfs(fs, root, added);
+  const long us_tmpfs = bakefs_boot_lap(&clock);
   bakefs_boot_keep_config(fs);
   vrele(root);
+  printf(
+      "bakefs: boot hook %ld us (root record %ld, mount %ld, mount points %ld, /dev %ld, "
+      "tmpfs %ld)\n",
+      (long)((bakefs_boot_now() - clock.start) / 1000), us_probe, us_mount, us_dirs, us_dev,
+      us_tmpfs);
 }
 
 RUMP_COMPONENT(RUMP_COMPONENT_POSTINIT) {
