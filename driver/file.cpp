@@ -1,6 +1,7 @@
 // Regular file data: block placement, reads through the cache, zero-copy map; and readlink.
 // SPDX-License-Identifier: BSD-2-Clause
 #include "fs.h"
+#include "x86_filter.h"
 
 using namespace bakefs;
 
@@ -42,8 +43,10 @@ Result<BlockInfo> bakefs_fs::placed_block(const Placement& where) {
 }
 
 Status bakefs_fs::decompress(const BlockInfo& block, uint8_t* dst) {
-  return decompressors.decompress(platform, dst, block.raw_size, image + block.offset,
-                                  block.stored_size);
+  BAKEFS_CHECK(decompressors.decompress(platform, dst, block.raw_size, image + block.offset,
+                                        block.stored_size));
+  if (block.x86) x86_filter::decode(dst, block.raw_size);
+  return {};
 }
 
 Status bakefs_fs::read_block(uint32_t id, const Placement& where, uint8_t* dst, uint32_t length) {
