@@ -1,6 +1,7 @@
 // bakefs-size-levers: what each of mkimage's size levers is worth on a tree. Builds the tree
 // with every lever off (the 1.0 layout: zstd's parameters for the level, one fragment stream,
-// no filter), then with each lever alone, then with all (mkimage's default), and prints the
+// no filter), then with each lever alone, then with all (mkimage's default), then with the
+// dictionary for full blocks too (not a default), and prints the
 // image bytes, the ratio to the 1.0 layout, the blocks filtered and the build's CPU seconds.
 // --keep DIR keeps the images (base.img, all.img, ...) for bakefs-readall.
 // SPDX-License-Identifier: BSD-2-Clause
@@ -25,7 +26,7 @@ double cpu_seconds() {
 
 struct Variant {
   const char* name;
-  bool tuned, by_kind, x86;
+  bool tuned, by_kind, x86, full_dictionary;
 };
 
 }  // namespace
@@ -59,8 +60,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const Variant variants[] = {
-      {"base", false, false, false}, {"tuned", true, false, false}, {"by_kind", false, true, false},
-      {"x86", false, false, true},   {"all", true, true, true},
+      {"base", false, false, false, false},   {"tuned", true, false, false, false},
+      {"by_kind", false, true, false, false}, {"x86", false, false, true, false},
+      {"all", true, true, true, false},       {"all+full_dictionary", true, true, true, true},
   };
   const std::string dir = keep.empty() ? std::string("/tmp") : keep;
   bakefs::build::Tree tree = bakefs::build::scan_directory(tree_path);
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
     o.tuned_parameters = v.tuned;
     o.fragments_by_kind = v.by_kind;
     o.x86_filter = v.x86;
+    o.dictionary_for_full_blocks = v.full_dictionary;
     const std::string image = dir + "/" + v.name + (keep.empty() ? ".levers.img" : ".img");
     const double before = cpu_seconds();
     bakefs::build::Stats s = bakefs::build::write_image(tree, o, image);

@@ -28,6 +28,9 @@ struct Options {
   // zstd parameters tuned to the block size (compressor.h, block_parameters): at 1 MiB, the
   // search of zstd's 256 KiB table; false: zstd's own for the level and each block's size.
   bool tuned_parameters = true;
+  // Full blocks too are compressed with the trained dictionary (when there is one); false:
+  // only fragments and short blocks, where it pays most.
+  bool dictionary_for_full_blocks = false;
   uint32_t unit_log = 12;  // metadata checksum unit: 4 KiB
   // A zstd dictionary of up to this many bytes, trained on the tree (0: none). It pays for
   // itself on trees of many small files; mkimage leaves it out when there is little to learn.

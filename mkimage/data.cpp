@@ -124,12 +124,14 @@ FileLayout DataWriter::add_file(const Inode& n) {
         stats_.dedup_bytes += size;
         continue;
       }
-      uint32_t id = submit(std::move(raw), size < block_size_, code);
+      uint32_t id =
+          submit(std::move(raw), size < block_size_ || options_.dictionary_for_full_blocks, code);
       seen_blocks_.emplace(key, Seen{&n, offset, id, 0});
       layout.blocks.push_back(id);
       continue;
     }
-    layout.blocks.push_back(submit(std::move(raw), size < block_size_, code));
+    layout.blocks.push_back(
+        submit(std::move(raw), size < block_size_ || options_.dictionary_for_full_blocks, code));
   }
   source.finish();
   return layout;
