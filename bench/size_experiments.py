@@ -4,7 +4,9 @@
 # blocks, tails packed into fragment blocks, blocks and tails deduplicated) and compares
 # variants: plain breadth-first order, tails sorted by kind, a shared zstd dictionary, other
 # fragment block sizes; and measures how well an image's metadata compresses.
-# Uses libzstd through ctypes; nothing is written but the report.
+# Uses libzstd through ctypes; nothing is written but the report. It models the 1.0 layout
+# (one fragment stream, no x86 filter, zstd's own parameters): bakefs-size-levers measures
+# format 1.1's levers with mkimage itself.
 # SPDX-License-Identifier: BSD-2-Clause
 """usage: size_experiments.py TREE [--block 128K] [--level 15] [--image IMAGE.bakefs]"""
 

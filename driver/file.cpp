@@ -2,6 +2,7 @@
 // image, pinned cache entries, holes), reads and zero-copy map over them; and readlink.
 // SPDX-License-Identifier: BSD-2-Clause
 #include "fs.h"
+#include "x86_filter.h"
 
 using namespace bakefs;
 
@@ -92,8 +93,10 @@ Result<BlockInfo> bakefs_fs::placed_block(const Placement& where) {
 }
 
 Status bakefs_fs::decompress(const BlockInfo& block, uint8_t* dst) {
-  return decompressors.decompress(platform, dst, block.raw_size, image + block.offset,
-                                  block.stored_size);
+  BAKEFS_CHECK(decompressors.decompress(platform, dst, block.raw_size, image + block.offset,
+                                        block.stored_size));
+  if (block.x86) x86_filter::decode(dst, block.raw_size);
+  return {};
 }
 
 namespace {

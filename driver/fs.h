@@ -55,6 +55,7 @@ struct BlockInfo {
   uint32_t stored_size;
   uint32_t raw_size;
   uint64_t checksum;
+  bool x86 = false;  // decompressed bytes are x86-filtered (format::kBlockX86Filter)
   bool raw() const { return stored_size == raw_size; }
 };
 

@@ -44,7 +44,14 @@ Status bakefs_fs::verify_block(uint32_t id, const BlockInfo& block, bool force) 
 Result<BlockInfo> bakefs_fs::load_block(uint32_t id) {
   if (id >= block_count) return Error::kCorrupt;
   auto e = BAKEFS_TRY(meta_load<fmt::BlockEntry>(blocks, uint64_t{id} * sizeof(fmt::BlockEntry)));
-  BlockInfo b{e.offset.load(), e.stored_size.load(), e.raw_size.load(), e.checksum.load()};
+  const uint32_t raw_field = e.raw_size.load();
+  BlockInfo b{e.offset.load(), e.stored_size.load(), raw_field & ~fmt::kBlockX86Filter,
+              e.checksum.load(), (raw_field & fmt::kBlockX86Filter) != 0};
+  // Only a 1.1 image with the feature may filter, and only compressed blocks (raw ones are
+  // mapped in place).
+  if (b.x86 && ((stats.feature_incompat & fmt::kIncompatX86Filter) == 0 || b.raw())) {
+    return Error::kCorrupt;
+  }
   if (b.raw_size == 0 || b.raw_size > block_size || b.stored_size == 0 ||
       b.stored_size > b.raw_size || b.offset < data.offset ||
       !data.contains(b.offset - data.offset, b.stored_size)) {

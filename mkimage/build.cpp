@@ -61,7 +61,7 @@ std::string block_table(const std::vector<StoredBlock>& blocks) {
     fmt::BlockEntry e;
     e.offset.store(b.offset);
     e.stored_size.store(b.stored_size);
-    e.raw_size.store(b.raw_size);
+    e.raw_size.store(b.raw_size | (b.x86 ? fmt::kBlockX86Filter : 0));
     e.checksum.store(b.checksum);
     table.append(reinterpret_cast<const char*>(&e), sizeof(e));
   }
@@ -172,7 +172,8 @@ Stats build(const Tree& tree, const Options& options, OutputFile& out) {
   sb.superblock_size.store(fmt::kSuperblockSize);
   sb.feature_compat.store(boot.empty() ? 0 : fmt::kCompatBoot);
   sb.feature_incompat.store((compressed ? fmt::kIncompatZstd : 0) |
-                            (with_dictionary ? fmt::kIncompatDictionary : 0));
+                            (with_dictionary ? fmt::kIncompatDictionary : 0) |
+                            (stats.x86_blocks != 0 ? fmt::kIncompatX86Filter : 0));
   sb.block_log = static_cast<uint8_t>(options.block_log);
   sb.unit_log = static_cast<uint8_t>(options.unit_log);
   sb.inode_count.store(static_cast<uint32_t>(num.inodes.size()));

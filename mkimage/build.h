@@ -20,7 +20,20 @@ struct Options {
   unsigned threads = 0;     // compression threads; 0: all cores
   bool fragments = true;    // pack tails and small files together
   bool dedup = true;        // store identical blocks and tails once
-  uint32_t unit_log = 12;   // metadata checksum unit: 4 KiB
+  // Tails of text, ELF, compressed and other files go to fragment blocks of their own kind.
+  bool fragments_by_kind = true;
+  // Blocks of x86-64 machine code go through the x86 branch filter before compression
+  // (format 1.1, kIncompatX86Filter; only when a block uses it).
+  bool x86_filter = true;
+  // zstd parameters tuned to the block size (compressor.h, block_parameters): at 1 MiB, the
+  // search of zstd's 256 KiB table; false: zstd's own for the level and each block's size.
+  // Smaller 1 MiB images (0.91x on the service tree) for reads 1.4-1.7x slower: mkimage sets it
+  // for --optimize size only (docs/PERFORMANCE.md, "Format 1.1").
+  bool tuned_parameters = true;
+  // Full blocks too are compressed with the trained dictionary (when there is one); false:
+  // only fragments and short blocks, where it pays most.
+  bool dictionary_for_full_blocks = false;
+  uint32_t unit_log = 12;  // metadata checksum unit: 4 KiB
   // A zstd dictionary of up to this many bytes, trained on the tree (0: none). It pays for
   // itself on trees of many small files; mkimage leaves it out when there is little to learn.
   size_t dictionary_size = 112 * 1024;
@@ -48,6 +61,7 @@ struct Stats {
   uint64_t blocks_stored = 0;  // stored blocks, fragments included
   uint64_t blocks_raw = 0;     // of those, stored uncompressed
   uint64_t fragment_blocks = 0;
+  uint64_t x86_blocks = 0;    // stored compressed after the x86 filter
   uint64_t data_bytes = 0;    // bytes of stored blocks
   uint64_t dedup_blocks = 0;  // blocks and tails found identical to earlier ones
   uint64_t dedup_bytes = 0;   // their raw bytes

@@ -13,6 +13,11 @@
 #include <thread>
 #include <vector>
 
+#ifndef ZSTD_STATIC_LINKING_ONLY
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_compressionParameters
+#endif
+#include <zstd.h>
+
 namespace bakefs::build {
 
 // A block after compression: the bytes to store (compressed, or the raw bytes when
@@ -22,22 +27,48 @@ struct Compressed {
   std::vector<uint8_t> bytes;
   uint32_t raw_size;
   uint64_t checksum;
+  bool x86;  // compressed after the x86 filter (format::kBlockX86Filter)
 };
+
+// How a block is to be compressed.
+struct BlockJob {
+  uint32_t id;
+  std::vector<uint8_t> raw;
+  bool with_dictionary;  // with the image's dictionary, when there is one
+  bool x86;              // machine code: try the x86 filter first
+};
+
+// How blocks are compressed: a zstd level, for blocks of 2^block_log bytes.
+struct ZstdSettings {
+  int level;
+  uint32_t block_log;
+  // Parameters tuned to the block size (block_parameters); false: zstd's for the level and
+  // each input's size.
+  bool tuned;
+};
+
+// zstd's parameters for a level, tuned to one block of 2^block_log bytes: up to 256 KiB
+// zstd's own table for that size; above, the 256 KiB table's search (zstd's table for large
+// inputs trades ratio for speed at every level: 9% larger blocks of machine code at 1 MiB,
+// level 14) with a window of the whole block.
+ZSTD_compressionParameters block_parameters(int level, uint32_t block_log);
 
 // Compresses one block with a reusable zstd context, and a shared dictionary if there is one.
 class BlockCompressor {
  public:
-  BlockCompressor(int level, const void* cdict);
+  BlockCompressor(const ZstdSettings& settings, const void* cdict);
   ~BlockCompressor();
   BlockCompressor(const BlockCompressor&) = delete;
   BlockCompressor& operator=(const BlockCompressor&) = delete;
-  // With the dictionary (when there is one), or without.
-  Compressed compress(uint32_t id, std::vector<uint8_t> raw, bool with_dictionary);
+  Compressed compress(BlockJob job);
 
  private:
+  size_t try_compress(const std::vector<uint8_t>& raw, bool with_dictionary);
+
   void* cctx_;
   const void* cdict_;
   std::vector<uint8_t> scratch_;
+  std::vector<uint8_t> filtered_;
 };
 
 // Blocks go in with submit() in id order; `sink` gets them back in the same order, always on
@@ -46,12 +77,12 @@ class CompressorPool {
  public:
   using Sink = std::function<void(Compressed&&)>;
   // cdict: a ZSTD_CDict shared by every thread, or nullptr.
-  CompressorPool(unsigned threads, int level, const void* cdict, Sink sink);
+  CompressorPool(unsigned threads, const ZstdSettings& settings, const void* cdict, Sink sink);
   ~CompressorPool();
   CompressorPool(const CompressorPool&) = delete;
   CompressorPool& operator=(const CompressorPool&) = delete;
 
-  void submit(uint32_t id, std::vector<uint8_t> raw, bool with_dictionary);
+  void submit(BlockJob job);
   // Waits until every submitted block went to the sink.
   void finish();
 
@@ -66,12 +97,7 @@ class CompressorPool {
   std::mutex mutex_;
   std::condition_variable work_ready_;
   std::condition_variable done_ready_;
-  struct Job {
-    uint32_t id;
-    std::vector<uint8_t> raw;
-    bool with_dictionary;
-  };
-  std::deque<Job> jobs_;
+  std::deque<BlockJob> jobs_;
   std::map<uint32_t, Compressed> done_;
   uint32_t next_out_ = 0;
   uint32_t submitted_ = 0;

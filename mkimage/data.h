@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "build.h"
+#include "classify.h"
 #include "output.h"
 
 namespace bakefs::build {
@@ -29,6 +30,7 @@ struct StoredBlock {
   uint32_t stored_size;
   uint32_t raw_size;
   uint64_t checksum;
+  bool x86;  // compressed after the x86 filter
 };
 
 class CompressorPool;
@@ -66,10 +68,12 @@ class DataWriter {
   };
 
   // Fragments and short blocks (small files, tails) use the dictionary: that is where it pays;
-  // a full block has context enough of its own, and compresses faster without.
-  uint32_t submit(std::vector<uint8_t> raw, bool with_dictionary);
-  void add_tail(const Inode& n, const uint8_t* tail, uint32_t size, FileLayout& layout);
-  void flush_fragment();
+  // a full block has context enough of its own, and compresses faster without. Blocks of
+  // machine code go through the x86 filter.
+  uint32_t submit(std::vector<uint8_t> raw, bool with_dictionary, bool x86 = false);
+  void add_tail(const Inode& n, const FileClass& kind, const uint8_t* tail, uint32_t size,
+                FileLayout& layout);
+  void flush_fragment(Kind kind);
   bool same_bytes(const Seen& seen, const uint8_t* bytes, uint32_t size);
   Key key_of(const uint8_t* bytes, uint32_t size) const;
 
@@ -83,8 +87,14 @@ class DataWriter {
   uint32_t next_id_ = 0;
   std::unordered_map<Key, Seen, KeyHash> seen_blocks_;
   std::unordered_map<Key, Seen, KeyHash> seen_tails_;
-  std::vector<uint8_t> fragment_;
-  std::vector<uint32_t> fragment_ids_;
+  // One open fragment block per kind of file (classify.h): alike tails compress together.
+  struct OpenFragment {
+    std::vector<uint8_t> bytes;
+    uint32_t number = 0;      // its fragment number, given when it was opened
+    uint64_t code_bytes = 0;  // of tails that hold x86-64 machine code
+  };
+  OpenFragment fragments_[kKinds];
+  std::vector<uint32_t> fragment_ids_;  // fragment number -> block id, once it is stored
 };
 
 }  // namespace bakefs::build

@@ -205,7 +205,8 @@ std::vector<std::string> feature_names(uint32_t incompat, uint32_t compat) {
   std::vector<std::string> names;
   if (incompat & format::kIncompatZstd) names.push_back("zstd");
   if (incompat & format::kIncompatDictionary) names.push_back("dictionary");
-  for (int bit = 2; bit < 32; ++bit) {
+  if (incompat & format::kIncompatX86Filter) names.push_back("x86-filter");
+  for (int bit = 3; bit < 32; ++bit) {
     if (incompat & (1u << bit)) names.push_back("incompat-" + std::to_string(bit));
   }
   if (compat & format::kCompatBoot) names.push_back("boot-records");

@@ -104,7 +104,8 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "print a summary");
   std::string optimize;
   app.add_option("--optimize", optimize,
-                 "presets: size (1M blocks, level 19), balanced (128K, level 14: the default), "
+                 "presets: size (1M blocks, level 19, zstd tuned to the block size: smallest, "
+                 "slower reads), balanced (128K, level 14: the default), "
                  "speed (64K, level 6: faster builds and random reads); -b and -l still win")
       ->type_name("PRESET")
       ->check(CLI::IsMember({"size", "balanced", "speed"}));
@@ -203,9 +204,13 @@ int main(int argc, char** argv) {
     const bool size = optimize == "size", speed = optimize == "speed";
     if (app.count("--block-size") == 0) block_size = size ? "1M" : speed ? "64K" : "128K";
     if (app.count("--level") == 0) options.level = size ? 19 : speed ? 6 : 14;
-    std::printf("mkimage: --optimize %s: %s blocks, zstd level %d\n", optimize.c_str(),
-                block_size.c_str(), options.level);
+    std::printf("mkimage: --optimize %s: %s blocks, zstd level %d%s\n", optimize.c_str(),
+                block_size.c_str(), options.level,
+                size ? ", zstd's search tuned to the block size" : "");
   }
+  // zstd tuned to large blocks makes 1 MiB images smaller but their reads 1.4-1.7x slower
+  // (docs/PERFORMANCE.md): for --optimize size, not for -b 1M alone.
+  options.tuned_parameters = optimize == "size";
   if (options.level < 1 || options.level > 22) {
     std::fprintf(stderr, "mkimage: invalid zstd level %d (1..22)\n", options.level);
     return 2;

@@ -94,7 +94,7 @@ TEST_F(ToolTest, InfoCountsWhatIsInside) {
   Output o = bakefs("info --json " + image());
   ASSERT_EQ(o.status, 0) << o.err;
   auto j = nlohmann::json::parse(o.out);
-  EXPECT_EQ(j["version"], "1.0");
+  EXPECT_EQ(j["version"], "1.1");
   EXPECT_EQ(j["symlinks"], 4);
   EXPECT_EQ(j["directories"], 5);
   EXPECT_EQ(j["sockets"], 1);

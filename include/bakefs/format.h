@@ -55,7 +55,7 @@ static_assert(alignof(le64) == 1);
 /* "\x89BAKEFS\n": a high byte and a newline catch 7-bit and text-mode transfers (as PNG's). */
 inline constexpr uint8_t kMagic[8] = {0x89, 'B', 'A', 'K', 'E', 'F', 'S', '\n'};
 inline constexpr uint16_t kVersionMajor = 1; /* a reader refuses another major version */
-inline constexpr uint16_t kVersionMinor = 0; /* additions a 1.0 reader can ignore */
+inline constexpr uint16_t kVersionMinor = 1; /* 1.1: the x86 filter (kIncompatX86Filter) */
 
 inline constexpr uint32_t kSuperblockSize = 256;
 inline constexpr uint32_t kMinBlockLog = 12; /* 4 KiB */
@@ -71,7 +71,10 @@ inline constexpr uint32_t kRootIno = 1;             /* inode numbers start at 1;
 inline constexpr uint32_t kIncompatZstd = 1u << 0;       /* some blocks are zstd frames */
 inline constexpr uint32_t kIncompatDictionary = 1u << 1; /* the frames use the image's zstd
                                                             dictionary (Superblock.dictionary) */
-inline constexpr uint32_t kIncompatSupported = kIncompatZstd | kIncompatDictionary;
+inline constexpr uint32_t kIncompatX86Filter = 1u << 2; /* 1.1: some blocks were x86-filtered
+                                                           before compression (BlockEntry) */
+inline constexpr uint32_t kIncompatSupported =
+    kIncompatZstd | kIncompatDictionary | kIncompatX86Filter;
 inline constexpr uint64_t kMaxDictionarySize = 1u << 20; /* mount loads it: keep that bounded */
 inline constexpr uint32_t kCompatBoot = 1u << 0;         /* Superblock.boot holds boot records */
 inline constexpr uint32_t kCompatSupported = kCompatBoot;
@@ -265,10 +268,17 @@ static_assert(sizeof(IdPair) == 8);
 struct BlockEntry {
   le64 offset;      /*  0: image offset of the stored bytes, inside data */
   le32 stored_size; /*  8: bytes stored; == raw_size means stored raw, < raw_size a zstd frame */
-  le32 raw_size;    /* 12: bytes after decompression, 1 .. block size */
+  le32 raw_size;    /* 12: bytes after decompression, 1 .. block size; with
+                              kIncompatX86Filter, bit 31 may be kBlockX86Filter */
   le64 checksum;    /* 16: XXH3-64 of the stored bytes, seed kSeedBlock + block id */
 };
 static_assert(sizeof(BlockEntry) == 24);
+
+/* Format 1.1, with kIncompatX86Filter: a compressed block whose raw_size has this bit was
+ * passed through the x86 branch filter before compression (docs/FORMAT.md, "Filters"); the
+ * reader undoes it after decompression. The low bits are the raw size. A stored-raw block
+ * never has the bit, so raw blocks can still be mapped in place. */
+inline constexpr uint32_t kBlockX86Filter = 1u << 31;
 
 /* ---- Directories: an entry block in the heap --------------------------------------------- */
 

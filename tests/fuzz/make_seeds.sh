@@ -176,3 +176,34 @@ seal "$t"
 image boot "$t" -b 4K --config "$work/boot.json" --tmpfs /tmp,/var/run,/var/cache
 image boot-plain-root "$t" -b 4K --config "$work/boot.json" --tmpfs /tmp,/var/run \
   --root-mount plain
+
+# ---- x86 filter (format 1.1): an x86-64 ELF file whose one PT_LOAD segment is executable, with
+# near CALL/JMP instructions, so that its blocks are stored through the filter -----------------
+# le BYTES VALUE: VALUE as BYTES little-endian bytes, in octal escapes for printf.
+le() {
+  v=$2
+  for _ in $(seq 1 "$1"); do
+    printf '\\%03o' $((v % 256))
+    v=$((v / 256))
+  done
+}
+t=$work/x86
+mkdir -p "$t/bin"
+size=20000
+{
+  # ELF64 header: ELFCLASS64, ELFDATA2LSB, version 1, ET_EXEC, EM_X86_64, phoff 64, one
+  # program header of 56 bytes; then PT_LOAD, PF_R | PF_X, the whole file.
+  printf "\\177ELF$(le 1 2)$(le 1 1)$(le 1 1)$(le 9 0)$(le 2 2)$(le 2 62)$(le 4 1)$(le 8 0)"
+  printf "$(le 8 64)$(le 8 0)$(le 4 0)$(le 2 64)$(le 2 56)$(le 2 1)$(le 2 0)$(le 2 0)$(le 2 0)"
+  printf "$(le 4 1)$(le 4 5)$(le 8 0)$(le 8 0)$(le 8 0)$(le 8 $size)$(le 8 $size)$(le 8 4096)"
+  # Calls to a few targets from many places, between runs of text.
+  i=0
+  while [ $i -lt 1000 ]; do
+    printf "$(le 1 232)$(le 4 $(((i * 37) % 4096)))mov line $i;"
+    printf "$(le 1 233)$(le 3 $((16777216 - 64 - i)))$(le 1 255)"
+    i=$((i + 1))
+  done
+} | head -c $size >"$t/bin/program"
+text "$t/notes" 3000 x86
+seal "$t"
+image x86 "$t" -b 4K
