@@ -92,13 +92,7 @@ while [ $i -lt "$runs" ]; do
   i=$((i + 1))
 done
 
-# column N of FILE: median, min, max
-stats() {
-  cut -d' ' -f"$2" "$1" | sort -g | awk '{ v[NR] = $1 } END {
-    if (NR == 0 || v[1] == "-") { print "- - -"; exit }
-    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-    printf "%.3f %.3f %.3f\n", m, v[1], v[NR] }'
-}
+. "$here/median_stats.sh"
 base=$(stats "$work/noimage.times" 2 | cut -d' ' -f1)
 echo "rump_boot: $runs boots per program, interleaved; $(uptime | sed 's/.*load/load/')"
 printf '%-8s %10s %10s  %-26s %9s %6s  %s\n' program image "init ms" \

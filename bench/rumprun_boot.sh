@@ -111,20 +111,15 @@ while [ $i -lt "$boots" ]; do
   i=$((i + 1))
 done
 
-stats() {
-  cut -d' ' -f"$2" "$1" | sort -g | awk '{ v[NR] = $1 } END {
-    if (NR == 0 || v[1] == "-") { print "- - -"; exit }
-    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-    printf "%.1f %.1f %.1f\n", m, v[1], v[NR] }'
-}
-base=$(stats "$work/none.times" 1 | cut -d' ' -f1)
+. "$here/median_stats.sh"
+base=$(stats "$work/none.times" 1 1 | cut -d' ' -f1)
 echo "rumprun_boot: $boots boots per unikernel under qemu TCG, interleaved; $(uptime | sed 's/.*load/load/')"
 printf '%-14s %-24s %7s  %s\n' unikernel "main ms (min-max)" "+ms" \
   "boot hook us: total (record, mount, points, /dev, tmpfs)"
 for v in $variants; do
-  set -- $(stats "$work/$v.times" 1)
+  set -- $(stats "$work/$v.times" 1 1)
   cost=$(awk -v a="$1" -v b="$base" 'BEGIN { printf "%+.1f", a - b }')
   hook=""
-  for c in 2 3 4 5 6 7; do hook="$hook $(stats "$work/$v.times" $c | cut -d' ' -f1 | sed 's/\.0$//')"; done
+  for c in 2 3 4 5 6 7; do hook="$hook $(stats "$work/$v.times" $c 1 | cut -d' ' -f1 | sed 's/\.0$//')"; done
   printf '%-14s %-24s %7s %s\n' "$v" "$1 ($2-$3)" "$cost" "$hook"
 done
