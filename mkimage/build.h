@@ -28,7 +28,8 @@ struct Options {
   // zstd parameters tuned to the block size (compressor.h, block_parameters): at 1 MiB, the
   // search of zstd's 256 KiB table; false: zstd's own for the level and each block's size.
   // Smaller 1 MiB images (0.91x on the service tree) for reads 1.4-1.7x slower: mkimage sets it
-  // for --optimize size only (docs/PERFORMANCE.md, "Format 1.1").
+  // for blocks up to 256 KiB, where it costs no read time, and for --optimize size
+  // (docs/PERFORMANCE.md, "Format 1.1").
   bool tuned_parameters = true;
   // Full blocks too are compressed with the trained dictionary (when there is one); false:
   // only fragments and short blocks, where it pays most.

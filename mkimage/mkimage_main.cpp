@@ -208,9 +208,6 @@ int main(int argc, char** argv) {
                 block_size.c_str(), options.level,
                 size ? ", zstd's search tuned to the block size" : "");
   }
-  // zstd tuned to large blocks makes 1 MiB images smaller but their reads 1.4-1.7x slower
-  // (docs/PERFORMANCE.md): for --optimize size, not for -b 1M alone.
-  options.tuned_parameters = optimize == "size";
   if (options.level < 1 || options.level > 22) {
     std::fprintf(stderr, "mkimage: invalid zstd level %d (1..22)\n", options.level);
     return 2;
@@ -222,6 +219,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.block_log = *log;
+  // zstd's parameters tuned to the block size: up to 256 KiB smaller and faster to read; above,
+  // smaller but 1.4-1.7x slower to read (docs/PERFORMANCE.md), so only for --optimize size.
+  options.tuned_parameters = optimize == "size" || options.block_log <= 18;
   options.fragments = !no_fragments;
   auto dictionary_bytes = bakefs::build::parse_size(dictionary_size);
   if (!dictionary_bytes || *dictionary_bytes > (1u << 20)) {
