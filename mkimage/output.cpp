@@ -116,8 +116,14 @@ OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
   umask(mask);
   const mode_t mode = 0666 & ~mask;  // an image is an ordinary file: 0666 less the umask
   fd_ = ::open(dir_.empty() ? "." : dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+  if (fd_ >= 0 && access(("/proc/self/fd/" + std::to_string(fd_)).c_str(), F_OK) != 0) {
+    // No /proc (a bare chroot): the unnamed file could not be named at commit.
+    ::close(fd_);
+    fd_ = -1;
+    errno = EOPNOTSUPP;
+  }
   if (fd_ < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-    // No O_TMPFILE on this file system: a named temporary file from the start.
+    // No O_TMPFILE on this file system, or no /proc: a named temporary file from the start.
     temp_path_ = dir_ + "." + base_ + ".tmp.XXXXXX";
     fd_ = mkostemp(temp_path_.data(), O_CLOEXEC);
     if (fd_ >= 0) {
