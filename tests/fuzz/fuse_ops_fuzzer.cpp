@@ -178,8 +178,9 @@ class Walker {
       fuse_ino_t dir = dirs.back();
       dirs.pop_back();
       if (!walked_.insert(dir).second) continue;  // the handlers give a directory one name
-      for (const auto& [name, ino, type] : list(dir)) {
-        Reply e = call([&](fuse_req_t q) { ops_.lookup(q, dir, name.c_str()); });
+      for (const Listed& listed : list(dir)) {
+        const fuse_ino_t ino = listed.ino;  // (clang 14 cannot capture structured bindings)
+        Reply e = call([&](fuse_req_t q) { ops_.lookup(q, dir, listed.name.c_str()); });
         require(e.kind == Kind::entry || e.kind == Kind::error, "lookup: an entry or an error");
         // A negative entry (ino 0) is ENOENT: in a damaged directory readdir hands out the
         // names before the entry it refuses, and lookup may not find them. Another inode never.
