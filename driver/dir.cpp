@@ -54,12 +54,35 @@ int compare_names(const uint8_t* a, size_t a_length, const char* b, size_t b_len
   return a_length < b_length ? -1 : (a_length > b_length ? 1 : 0);
 }
 
+// Lookup's binary search is only as good as the order of the entries, which readdir checks as
+// it goes and stops at: a directory whose names stop ascending could give lookup a second
+// entry of a name, past where readdir stops, with another inode. So before its first lookup
+// a directory's entries are checked in full against the rule readdir applies (O(n) once,
+// remembered; again if the record was overwritten).
+Status check_order(bakefs_fs& fs, bakefs_ino dir_ino, const DirView& view) {
+  if (fs.ordered_dirs.contains(dir_ino)) return {};
+  Entry previous{};
+  for (uint32_t index = 0; index < view.count; ++index) {
+    Entry e = BAKEFS_TRY(entry_at(fs, view, index));
+    if (!plausible(e)) return Error::kCorrupt;
+    if (previous.name != nullptr &&
+        compare_names(previous.name, previous.length, reinterpret_cast<const char*>(e.name),
+                      e.length) >= 0) {
+      return Error::kCorrupt;
+    }
+    previous = e;
+  }
+  fs.ordered_dirs.insert(dir_ino);
+  return {};
+}
+
 Result<bakefs_ino> lookup(bakefs_fs& fs, bakefs_ino dir_ino, const char* name, size_t length) {
   InodeInfo dir = BAKEFS_TRY(fs.load_inode(dir_ino));
   DirView view = BAKEFS_TRY(open_dir(fs, dir));
   if (length == 1 && name[0] == '.') return dir_ino;
   if (length == 2 && name[0] == '.' && name[1] == '.') return bakefs_ino{dir.aux1};  // checked
   if (length == 0 || length > fmt::kMaxNameLength) return Error::kNotFound;
+  BAKEFS_CHECK(check_order(fs, dir_ino, view));
   uint32_t low = 0, high = view.count;
   while (low < high) {
     uint32_t mid = low + (high - low) / 2;

@@ -103,6 +103,7 @@ struct bakefs_fs {
   bakefs::Range data, meta, inodes, blocks, ids, heap, checksums, dictionary, boot;
   bakefs::VerifiedSet verified_units;
   bakefs::VerifiedSet verified_blocks;
+  bakefs::VerifiedSet ordered_dirs;  // directories whose entries were all seen to ascend
   bakefs::Decompressors decompressors;
   bakefs::BlockCache cache;
   bakefs_fsstat stats = {};

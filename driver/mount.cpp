@@ -154,6 +154,7 @@ void destroy(bakefs_fs* fs) {
   const Platform platform = fs->platform;
   fs->cache.fini(platform);
   fs->decompressors.fini(platform);
+  fs->ordered_dirs.fini(platform);
   fs->verified_blocks.fini(platform);
   fs->verified_units.fini(platform);
   fs->~bakefs_fs();
@@ -169,6 +170,7 @@ Status setup(bakefs_fs& fs, const bakefs_mount_options& o) {
   fs.verify = (o.flags & BAKEFS_MOUNT_NO_VERIFY) == 0;
   BAKEFS_CHECK(fs.verified_units.init(fs.platform, slots));
   BAKEFS_CHECK(fs.verified_blocks.init(fs.platform, slots));
+  BAKEFS_CHECK(fs.ordered_dirs.init(fs.platform, slots));
   // The dictionary is loaded at mount (at most kMaxDictionarySize bytes, checked first).
   const uint8_t* dictionary = nullptr;
   if (fs.dictionary.size != 0) {

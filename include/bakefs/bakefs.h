@@ -61,7 +61,7 @@ struct bakefs_platform {
 };
 
 /* Mount tuning; zero fields take the defaults. Memory use is fixed at mount:
- * cache_bytes + decompressors * (zstd context) + verify_slots * 8 + a few KiB. */
+ * cache_bytes + decompressors * (zstd context) + verify_slots * 12 + a few KiB. */
 struct bakefs_mount_options {
   size_t cache_bytes;     /* decompressed block cache; default 8 MiB, at least one block */
   uint32_t decompressors; /* zstd contexts, i.e. concurrent decompressions; default 4 */
