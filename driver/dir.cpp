@@ -54,6 +54,15 @@ int compare_names(const uint8_t* a, size_t a_length, const char* b, size_t b_len
   return a_length < b_length ? -1 : (a_length > b_length ? 1 : 0);
 }
 
+// The rule for the entry after `previous` (none yet: name == nullptr), which readdir applies
+// as it goes and lookup to a whole directory first: plausible, and its name strictly after.
+bool follows(const Entry& previous, const Entry& e) {
+  return plausible(e) &&
+         (previous.name == nullptr ||
+          compare_names(previous.name, previous.length, reinterpret_cast<const char*>(e.name),
+                        e.length) < 0);
+}
+
 // Lookup's binary search is only as good as the order of the entries, which readdir checks as
 // it goes and stops at: a directory whose names stop ascending could give lookup a second
 // entry of a name, past where readdir stops, with another inode. So before its first lookup
@@ -64,12 +73,7 @@ Status check_order(bakefs_fs& fs, bakefs_ino dir_ino, const DirView& view) {
   Entry previous{};
   for (uint32_t index = 0; index < view.count; ++index) {
     Entry e = BAKEFS_TRY(entry_at(fs, view, index));
-    if (!plausible(e)) return Error::kCorrupt;
-    if (previous.name != nullptr &&
-        compare_names(previous.name, previous.length, reinterpret_cast<const char*>(e.name),
-                      e.length) >= 0) {
-      return Error::kCorrupt;
-    }
+    if (!follows(previous, e)) return Error::kCorrupt;
     previous = e;
   }
   fs.ordered_dirs.insert(dir_ino);
@@ -122,11 +126,7 @@ Status readdir(bakefs_fs& fs, bakefs_ino dir_ino, uint64_t pos, bakefs_dirent_fn
     // What readdir hands out is followed without a lookup (by ls -R, extract, a kernel's
     // readdirplus): it must obey the same rule.
     (void)BAKEFS_TRY(fs.entry_inode(dir_ino, e.ino, e.type));
-    if (previous.name != nullptr &&
-        compare_names(previous.name, previous.length, reinterpret_cast<const char*>(e.name),
-                      e.length) >= 0) {
-      return Error::kCorrupt;
-    }
+    if (!follows(previous, e)) return Error::kCorrupt;
     previous = e;
     if (emit(ctx, reinterpret_cast<const char*>(e.name), e.length, e.ino, e.type, index + 2,
              index + 3) != 0) {
