@@ -5,6 +5,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "output.h"
 
+#include <bakefs/posix.h>
+
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -86,12 +88,8 @@ void check_output_path(const std::string& path, const std::string& what) {
                                   path + "/image.img)");
     if (S_ISLNK(st.st_mode)) fail("is a symbolic link; give the path it points to");
     if (!S_ISREG(st.st_mode)) {
-      const char* kind = S_ISCHR(st.st_mode)   ? "a character device"
-                         : S_ISBLK(st.st_mode) ? "a block device"
-                         : S_ISFIFO(st.st_mode) ? "a FIFO"
-                         : S_ISSOCK(st.st_mode) ? "a socket"
-                                                : "not a regular file";
-      fail(std::string("is ") + kind + "; only a regular file is replaced by the image");
+      fail(std::string("is ") + posix::file_kind(st.st_mode) +
+           "; only a regular file is replaced by the image");
     }
   } else if (errno != ENOENT && errno != ENOTDIR) {  // ENOTDIR: said below, of the directory
     fail(std::strerror(errno));

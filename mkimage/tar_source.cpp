@@ -3,6 +3,7 @@
 #include "tar_source.h"
 
 #include <archive.h>
+#include <bakefs/posix.h>
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -166,11 +167,7 @@ class TarReader {
     struct stat st;
     if (fstat(stream_.fd, &st) != 0) throw Error(*shown_ + ": cannot stat: " + std::strerror(errno));
     if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-      const char* kind = S_ISCHR(st.st_mode)   ? "a character device"
-                         : S_ISBLK(st.st_mode) ? "a block device"
-                         : S_ISSOCK(st.st_mode) ? "a socket"
-                                                : "not a regular file";
-      throw Error(*shown_ + ": is " + kind + ", not a directory or a tar archive (give a tar "
+      throw Error(*shown_ + ": is " + posix::file_kind(st.st_mode) + ", not a directory or a tar archive (give a tar "
                   "archive on a device through '-': mkimage - < DEVICE)");
     }
     if (S_ISFIFO(st.st_mode)) wait_for_writer();

@@ -93,10 +93,7 @@ void Image::release() {
   owned_.clear();
 }
 
-namespace {
-
-// What a file that is not an image is, for the message.
-const char* kind_of(mode_t mode) {
+const char* file_kind(mode_t mode) {
   switch (mode & S_IFMT) {
     case S_IFDIR:
       return "a directory";
@@ -104,12 +101,20 @@ const char* kind_of(mode_t mode) {
       return "a FIFO";
     case S_IFCHR:
       return "a character device";
+    case S_IFBLK:
+      return "a block device";
     case S_IFSOCK:
       return "a socket";
+    case S_IFLNK:
+      return "a symbolic link";
+    case S_IFREG:
+      return "a regular file";
     default:
       return "not a regular file";
   }
 }
+
+namespace {
 
 [[noreturn]] void fail(int error, const std::string& path, int fd = -1) {
   if (fd >= 0) ::close(fd);
@@ -134,7 +139,7 @@ Image Image::map_file(const std::string& path) {
     size = static_cast<size_t>(end);
   } else {
     ::close(fd);
-    throw std::runtime_error(path + ": is " + kind_of(st.st_mode) +
+    throw std::runtime_error(path + ": is " + file_kind(st.st_mode) +
                              ", not an image (an image is a regular file, a block device or a "
                              "program with one linked in)");
   }

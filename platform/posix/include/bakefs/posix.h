@@ -4,6 +4,7 @@
 #define BAKEFS_PLATFORM_POSIX_H
 
 #include <bakefs/bakefs.hpp>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <string>
@@ -17,6 +18,10 @@ const bakefs_platform& platform();
 const bakefs_platform& logging_platform();
 
 // The bytes of an image: a read-only mapping of a file, or memory owned or borrowed.
+// What a file of this mode is, for messages: "a directory", "a FIFO", "a character device",
+// "a block device", "a socket", "a symbolic link", "a regular file".
+const char* file_kind(mode_t mode);
+
 class Image {
  public:
   Image() = default;
