@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "build.h"
 #include "driver_bench.h"
+#include "writer/build.h"
 
 namespace {
 

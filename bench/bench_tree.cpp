@@ -15,7 +15,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "build.h"
+#include "writer/build.h"
 
 namespace bakefs::bench {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "build.h"
-#include "size_option.h"
+#include "util/size_option.h"
+#include "writer/build.h"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "boot_config.h"
+#include "compose/boot_config.h"
 #include "test_support.h"
 
 namespace bakefs::test {

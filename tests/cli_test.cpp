@@ -16,10 +16,10 @@
 #include <regex>
 #include <sstream>
 
-#include "build.h"
 #include "fuse_mount.h"
-#include "layers.h"
+#include "sources/layers.h"
 #include "test_support.h"
+#include "writer/build.h"
 
 namespace bakefs::test {
 namespace {

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "sha256.h"
 #include "test_support.h"
+#include "util/sha256.h"
 
 namespace bakefs::test {
 namespace {

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "compose.h"
-#include "source_file.h"
+#include "compose/compose.h"
 #include "test_support.h"
-#include "tree_ops.h"
-#include "tree_path.h"
+#include "writer/source_file.h"
+#include "writer/tree_ops.h"
+#include "writer/tree_path.h"
 
 namespace bakefs::test {
 namespace {

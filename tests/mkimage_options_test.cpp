@@ -8,10 +8,10 @@
 #include <cstring>
 #include <filesystem>
 
-#include "progress.h"
-#include "size_option.h"
 #include "test_support.h"
-#include "tree_ops.h"
+#include "util/progress.h"
+#include "util/size_option.h"
+#include "writer/tree_ops.h"
 
 namespace bakefs::test {
 namespace {

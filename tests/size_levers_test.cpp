@@ -7,8 +7,8 @@
 
 #include <cstring>
 
-#include "classify.h"
 #include "test_support.h"
+#include "writer/classify.h"
 #include "x86_filter.h"
 
 namespace bakefs::test {

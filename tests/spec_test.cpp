@@ -11,10 +11,10 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "idmap.h"
-#include "sha256.h"
-#include "spec.h"
+#include "sources/idmap.h"
+#include "sources/spec.h"
 #include "test_support.h"
+#include "util/sha256.h"
 
 namespace bakefs::test {
 namespace {

@@ -12,10 +12,10 @@
 #include <map>
 #include <optional>
 
-#include "bdb_hash.h"
-#include "pwd_db.h"
-#include "stub_etc.h"
-#include "stub_etc_files.h"
+#include "netbsd_etc/bdb_hash.h"
+#include "netbsd_etc/pwd_db.h"
+#include "netbsd_etc/stub_etc.h"
+#include "netbsd_etc/stub_etc_files.h"
 #include "test_support.h"
 
 namespace bakefs::test {

@@ -13,7 +13,7 @@
 #include <map>
 
 #include "layer_support.h"
-#include "tar_source.h"
+#include "sources/tar_source.h"
 #include "test_support.h"
 
 namespace bakefs::test {

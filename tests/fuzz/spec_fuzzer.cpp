@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "layers.h"
-#include "spec.h"
+#include "sources/layers.h"
+#include "sources/spec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace build = bakefs::build;

@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "layers.h"
-#include "tar_source.h"
+#include "sources/layers.h"
+#include "sources/tar_source.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace build = bakefs::build;

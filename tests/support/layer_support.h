@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "build.h"
-#include "layers.h"
+#include "sources/layers.h"
+#include "writer/build.h"
 
 namespace bakefs::test {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "build.h"
 #include "temp_dir.h"
+#include "writer/build.h"
 
 namespace bakefs::test {
 

@@ -1,0 +1,340 @@
+// mkimage: build a bakefs image from directory trees and tar archives.
+// SPDX-License-Identifier: BSD-2-Clause
+#include <unistd.h>
+
+#include <bakefs/format.h>
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "compose/boot_config.h"
+#include "compose/compose.h"
+#include "sources/idmap.h"
+#include "util/process_limits.h"
+#include "util/progress.h"
+#include "util/size_option.h"
+#include "util/text_escape.h"
+#include "writer/build.h"
+#include "writer/embed_object.h"
+#include "writer/output.h"
+#include "writer/tree_ops.h"
+
+namespace {
+
+void print_summary(const bakefs::build::Stats& s, double seconds) {
+  using bakefs::build::format_size;
+  auto ull = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::printf("inodes %llu: %llu directories, %llu files, %llu symlinks, %llu other\n",
+              ull(s.inodes), ull(s.directories), ull(s.files), ull(s.symlinks), ull(s.specials));
+  std::printf("file data %s -> %s stored in %llu blocks (%llu raw, %llu fragments), ratio %.3f\n",
+              format_size(s.file_bytes).c_str(), format_size(s.data_bytes).c_str(),
+              ull(s.blocks_stored), ull(s.blocks_raw), ull(s.fragment_blocks),
+              s.file_bytes != 0 ? static_cast<double>(s.data_bytes) / static_cast<double>(s.file_bytes)
+                                : 0.0);
+  std::printf("deduplicated %llu blocks and tails (%s), %llu holes\n", ull(s.dedup_blocks),
+              format_size(s.dedup_bytes).c_str(), ull(s.hole_blocks));
+  if (s.dictionary_bytes != 0) {
+    std::printf("zstd dictionary of %s trained on the tree\n",
+                format_size(s.dictionary_bytes).c_str());
+  }
+  std::printf("metadata %s, image %s, %u threads, %.2f s\n", format_size(s.metadata_bytes).c_str(),
+              format_size(s.image_bytes).c_str(), s.threads, seconds);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "mkimage: build a compressed, read-only bakefs image from directory trees and tar\n"
+      "archives, merged in order as layers. Trees are read without following symlinks;\n"
+      "every file type, mode, owner, time and extended attribute is kept. The same input\n"
+      "gives the same image."};
+  app.set_version_flag("--version", "mkimage (bakefs) " BAKEFS_VERSION "\nwrites bakefs image format " +
+                                        std::to_string(bakefs::format::kVersionMajor) + "." +
+                                        std::to_string(bakefs::format::kVersionMinor));
+  std::vector<std::string> sources, removes;
+  std::string output, block_size = "128K";
+  bakefs::build::Options options;
+  bool verbose = false, no_fragments = false, no_dedup = false;
+  app.add_option("sources", sources,
+                 "directories and tar archives (plain or gzip, bzip2, xz, zstd, lz4; '-' reads "
+                 "one from standard input), merged in order: later ones win")
+      ->type_name("SOURCE")
+      ->required();
+  bool whiteouts = false;
+  app.add_flag("--whiteouts", whiteouts,
+               "honour whiteouts (.wh.NAME, .wh..wh..opq) in directory sources too; tar "
+               "sources always honour them");
+  app.add_option("--remove", removes,
+                 "remove PATH and everything below it from the merged tree (repeatable); a "
+                 "PATH that is not there is an error")
+      ->type_name("PATH")
+      ->allow_extra_args(false);  // one PATH per --remove: what follows is a source
+  app.add_option("-o,--output", output,
+                 "image FILE to write (replaced atomically; checked before any work: it must be "
+                 "a new name or a regular file, in a writable directory)")
+      ->type_name("FILE")
+      ->required();
+  app.add_option("-b,--block-size", block_size, "data block size, 4K..1M, a power of two")
+      ->type_name("SIZE")
+      ->capture_default_str();
+  app.add_option("-l,--level", options.level, "zstd compression level, 1..22")
+      ->type_name("LEVEL")
+      ->capture_default_str();  // the range is checked after parsing, with a clear message
+  app.add_option("-j,--threads", options.threads,
+                 "compression threads; 0 (the default) means one per core")
+      ->type_name("N");
+  app.add_flag("--no-fragments", no_fragments, "store file tails in blocks of their own");
+  app.add_flag("--no-dedup", no_dedup, "store identical blocks again");
+  bool no_dictionary = false;
+  std::string dictionary_size = "112K";
+  app.add_option("--dictionary", dictionary_size,
+                 "largest zstd dictionary to train on the tree (it is left out when there is "
+                 "too little to learn from)")
+      ->type_name("SIZE")
+      ->capture_default_str();
+  app.add_flag("--no-dictionary", no_dictionary, "compress every block on its own");
+  app.add_flag("-v,--verbose", verbose, "print a summary");
+  std::string optimize;
+  app.add_option("--optimize", optimize,
+                 "presets: size (1M blocks, level 19, zstd tuned to the block size: smallest, "
+                 "slower reads), balanced (128K, level 14: the default), "
+                 "speed (64K, level 6: faster builds and random reads); -b and -l still win")
+      ->type_name("PRESET")
+      ->check(CLI::IsMember({"size", "balanced", "speed"}));
+  std::vector<std::string> excludes, exclude_files;
+  app.add_option("--exclude", excludes,
+                 "leave out entries matching PATTERN: a name at any depth ('*.pyc'), or, with a "
+                 "'/', a path from the root ('usr/share/doc/*'); repeatable")
+      ->type_name("PATTERN")
+      ->allow_extra_args(false);
+  app.add_option("--exclude-from", exclude_files, "read --exclude patterns from FILE, one a line")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  std::string sort_file;
+  app.add_option("--sort", sort_file,
+                 "write the data of the files FILE lists first, in its order (a directory "
+                 "stands for the files beneath it): what a program reads at boot, together")
+      ->type_name("FILE");
+  std::string mtime;
+  app.add_option("--mtime", mtime,
+                 "clamp every time to SECONDS since the epoch and make it the image's time, "
+                 "for reproducible builds (as SOURCE_DATE_EPOCH does; --mtime wins)")
+      ->type_name("SECONDS");
+  bool ignore_errors = false, no_progress = false;
+  app.add_flag("--ignore-errors", ignore_errors,
+               "leave out unreadable files and directories with a warning, instead of failing");
+  app.add_flag("--no-progress", no_progress, "no progress line, even on a terminal");
+  std::string root_mount;
+  app.add_option("--root-mount", root_mount,
+                 "how the rump component mounts the image as / at boot: plain (the default: "
+                 "the image alone; the component adds /dev, /tmp and /etc where the image has "
+                 "none) or union (over the rump kernel's own root; see platform/rump/README.md "
+                 "for what that breaks)")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"union", "plain"}));
+  std::string config_file;
+  bool config_raw = false;
+  std::vector<std::string> tmpfs_lists;
+  app.add_option("--config", config_file,
+                 "store FILE as the launch configuration (rumprun: its JSON), for the boot "
+                 "code to find in the image")
+      ->type_name("FILE");
+  app.add_flag("--config-raw", config_raw, "store --config as is, without checking it is JSON");
+  app.add_option("--tmpfs", tmpfs_lists,
+                 "directories to cover with a tmpfs at boot, after / is mounted: "
+                 "--tmpfs /tmp,/var/run (created in the image if missing)")
+      ->type_name("DIR[,DIR...]")
+      ->allow_extra_args(false);
+  std::vector<std::string> mount_point_lists;
+  app.add_option("--mount-point", mount_point_lists,
+                 "directories something is mounted on at run time (rumprun -b disk,/data): "
+                 "created in the image if missing, since nothing can be made at / once it is "
+                 "mounted; the disks of --config are added by themselves")
+      ->type_name("DIR[,DIR...]");
+  bool stub_etc = false;
+  app.add_flag("--stub-etc", stub_etc,
+               "add a minimal NetBSD /etc (users and their databases, groups, hosts, services, "
+               "...) beneath the source's own files");
+  std::string emit_object, emit_asm, target;
+  app.add_option("--emit-object", emit_object,
+                 "also write an ELF object holding the image, to link into a program "
+                 "(section bakefs_image, see bakefs/embed.h)")
+      ->type_name("FILE");
+  app.add_option("--emit-asm", emit_asm,
+                 "also write assembly that .incbin's the image into that section (for any "
+                 "cross toolchain; preferred for arm and riscv64)")
+      ->type_name("FILE");
+  std::string targets;
+  for (const auto& t : bakefs::build::elf_targets())
+    targets += (targets.empty() ? "" : ", ") + t.name;
+  app.add_option("--target", target,
+                 "architecture of --emit-object: " + targets + " (default: the host's)")
+      ->type_name("ARCH");
+  std::vector<std::string> specs, uid_maps, gid_maps;
+  bool all_root = false;
+  app.add_option("--spec", specs,
+                 "mtree(5) spec file that sets, creates or removes entries (repeatable; "
+                 "applied in order, after the source)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  app.add_option("--uid-map", uid_maps,
+                 "FROM:TO or FIRST-LAST:TO: rewrite owners after the spec (repeatable; the "
+                 "first rule that covers an id wins)")
+      ->type_name("RULE")
+      ->allow_extra_args(false);
+  app.add_option("--gid-map", gid_maps, "FROM:TO or FIRST-LAST:TO, as --uid-map for groups")
+      ->type_name("RULE")
+      ->allow_extra_args(false);
+  app.add_flag("--all-root", all_root, "make every owner and group 0, after the maps");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (!optimize.empty()) {
+    const bool size = optimize == "size", speed = optimize == "speed";
+    if (app.count("--block-size") == 0) block_size = size ? "1M" : speed ? "64K" : "128K";
+    if (app.count("--level") == 0) options.level = size ? 19 : speed ? 6 : 14;
+    std::printf("mkimage: --optimize %s: %s blocks, zstd level %d%s\n", optimize.c_str(),
+                block_size.c_str(), options.level,
+                size ? ", zstd's search tuned to the block size" : "");
+  }
+  if (options.level < 1 || options.level > 22) {
+    std::fprintf(stderr, "mkimage: invalid zstd level %d (1..22)\n", options.level);
+    return 2;
+  }
+  auto log = bakefs::build::parse_block_size(block_size);
+  if (!log) {
+    std::fprintf(stderr, "mkimage: invalid block size '%s' (4K..1M, a power of two)\n",
+                 block_size.c_str());
+    return 2;
+  }
+  options.block_log = *log;
+  // zstd's parameters tuned to the block size: up to 256 KiB smaller and faster to read; above,
+  // smaller but 1.4-1.7x slower to read (docs/PERFORMANCE.md), so only for --optimize size.
+  options.tuned_parameters = optimize == "size" || options.block_log <= 18;
+  options.fragments = !no_fragments;
+  auto dictionary_bytes = bakefs::build::parse_size(dictionary_size);
+  if (!dictionary_bytes || *dictionary_bytes > (1u << 20)) {
+    std::fprintf(stderr, "mkimage: invalid dictionary size '%s' (up to 1M)\n",
+                 dictionary_size.c_str());
+    return 2;
+  }
+  options.dictionary_size = no_dictionary ? 0 : static_cast<size_t>(*dictionary_bytes);
+  options.dedup = !no_dedup;
+  const char* epoch_env = std::getenv("SOURCE_DATE_EPOCH");
+  const bool from_env = mtime.empty() && epoch_env != nullptr && *epoch_env != '\0';
+  if (from_env) mtime = epoch_env;
+  if (!mtime.empty()) {
+    char* end = nullptr;
+    errno = 0;
+    long long value = std::strtoll(mtime.c_str(), &end, 10);
+    if (*end != '\0' || errno != 0) {
+      std::fprintf(stderr, "mkimage: %s is not a number of seconds: %s\n",
+                   from_env ? "SOURCE_DATE_EPOCH" : "--mtime", mtime.c_str());
+      return 2;
+    }
+    options.build_time = value;
+  }
+  if (std::count(sources.begin(), sources.end(), "-") > 1) {
+    std::fprintf(stderr, "mkimage: standard input ('-') can be read only once\n");
+    return 2;
+  }
+  bakefs::build::IdMaps id_maps;
+  id_maps.all_root = all_root;
+  for (auto [rules, out, name] : {std::tuple{&uid_maps, &id_maps.uids, "--uid-map"},
+                                  std::tuple{&gid_maps, &id_maps.gids, "--gid-map"}}) {
+    for (const std::string& rule : *rules) {
+      auto range = bakefs::build::parse_id_range(rule);
+      if (!range) {
+        std::fprintf(stderr, "mkimage: %s: invalid rule '%s' (FROM:TO or FIRST-LAST:TO)\n", name,
+                     rule.c_str());
+        return 2;
+      }
+      out->push_back(*range);
+    }
+  }
+  bakefs::tool::raise_open_file_limit();
+  bakefs::build::remove_temporaries_on_signals();
+  auto warn = [](const std::string& message) {
+    std::fprintf(stderr, "mkimage: warning: %s\n", bakefs::tool::escape_text(message).c_str());
+  };
+  auto start = std::chrono::steady_clock::now();
+  try {
+    // Where the results go is checked before any source is read.
+    bakefs::build::check_output_path(output, "-o");
+    if (!emit_object.empty()) bakefs::build::check_output_path(emit_object, "--emit-object");
+    if (!emit_asm.empty()) bakefs::build::check_output_path(emit_asm, "--emit-asm");
+    if (!config_file.empty()) options.config = bakefs::build::read_config(config_file, config_raw);
+    options.tmpfs = bakefs::build::tmpfs_paths(tmpfs_lists);
+    // No record is the default, plain; an explicit choice is recorded either way.
+    if (root_mount == "plain") options.root_flags = bakefs::format::kBootRootNoUnion;
+    if (root_mount == "union") options.root_flags = 0;
+
+    bakefs::build::Recipe recipe;
+    recipe.sources = sources;
+    recipe.whiteouts = whiteouts;
+    recipe.excludes = excludes;
+    for (const auto& file : exclude_files) {
+      for (auto& pattern : bakefs::build::read_list_file(file)) recipe.excludes.push_back(pattern);
+    }
+    recipe.ignore_errors = ignore_errors;
+    recipe.stub_etc = stub_etc;
+    recipe.specs = specs;
+    recipe.removes = removes;
+    recipe.id_maps = id_maps;
+    recipe.tmpfs = options.tmpfs;
+    recipe.mount_points = bakefs::build::directory_paths(mount_point_lists, "--mount-point");
+    // Where the configuration's disks are mounted at run time (rumprun -b).
+    if (!config_raw) recipe.disk_mount_points = bakefs::build::config_mount_points(options.config);
+    recipe.disks_from = "--config " + config_file;
+    recipe.build_time = options.build_time;
+    recipe.warn = warn;
+    bakefs::build::Tree tree = bakefs::build::compose(recipe);
+    if (!sort_file.empty()) {
+      std::vector<std::string> missing;
+      options.data_first =
+          bakefs::build::sort_order(tree, bakefs::build::read_list_file(sort_file), missing);
+      for (const auto& path : missing) warn(sort_file + ": " + path + ": not in the image");
+    }
+    std::unique_ptr<bakefs::build::ProgressMeter> meter;
+    if (!no_progress && isatty(STDERR_FILENO)) {
+      meter = std::make_unique<bakefs::build::ProgressMeter>(stderr);
+      options.progress = [&meter](uint64_t files, uint64_t bytes, uint64_t total_files,
+                                  uint64_t total_bytes) {
+        meter->update(files, bytes, total_files, total_bytes);
+      };
+    }
+    if (!emit_object.empty() || !emit_asm.empty()) {
+      for (const auto& warning : bakefs::build::boot_root_warnings(tree, root_mount == "union")) {
+        warn(warning);
+      }
+    }
+    bakefs::build::Stats stats = bakefs::build::write_image(tree, options, output);
+    if (meter) meter->finish();
+    if (!emit_object.empty()) {
+      auto elf = target.empty() ? bakefs::build::host_elf_target()
+                                : bakefs::build::find_elf_target(target);
+      if (!elf) throw bakefs::build::Error("--target: unknown architecture '" + target + "'");
+      bakefs::build::write_elf_object(output, emit_object, *elf);
+    }
+    if (!emit_asm.empty()) bakefs::build::write_assembly(output, emit_asm);
+    if (verbose) {
+      std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+      print_summary(stats, took.count());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mkimage: %s\n", bakefs::tool::escape_text(e.what()).c_str());
+    return 1;
+  }
+  return 0;
+}
