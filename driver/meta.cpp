@@ -69,6 +69,9 @@ constexpr uint64_t heap_bytes(uint32_t words) {
 // Rules on the type-specific fields that every user of an inode relies on.
 Status check_inode(const bakefs_fs& fs, const InodeInfo& n) {
   if (n.mtime_nsec >= 1000000000u) return Error::kCorrupt;
+  // A kernel stores sizes as off_t: a larger one would reach it negative (NetBSD's
+  // uvm_vnp_setsize asserts on that). No image mkimage writes comes near the bound.
+  if (n.size > fmt::kMaxFileSize) return Error::kCorrupt;
   bool regular = n.type() == fmt::kTypeRegular;
   if (!regular && (n.flags & (fmt::kInodeHasTail | fmt::kInodeSparse)) != 0) return Error::kCorrupt;
   switch (n.type()) {

@@ -64,6 +64,8 @@ inline constexpr uint32_t kMinUnitLog = 9;   /* metadata checksum unit: 512 B ..
 inline constexpr uint32_t kMaxUnitLog = 20;  /* .. 1 MiB */
 inline constexpr uint32_t kMaxNameLength = 255;
 inline constexpr uint32_t kMaxSymlinkLength = 4095; /* PATH_MAX - 1 on Linux */
+inline constexpr uint64_t kMaxFileSize = (1ull << 63) - 1; /* every inode's size: kernels keep
+                                                            * sizes in a signed 64-bit off_t */
 inline constexpr uint32_t kRootIno = 1;             /* inode numbers start at 1; 0 is never valid */
 
 /* Feature masks. A reader mounts an image only if it knows every incompat bit; unknown compat

@@ -9,6 +9,10 @@
 #include <bakefs/posix.h>
 #include <nettle/sha2.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -182,6 +186,29 @@ void types_disagree(const std::string& out) {
   emit(out, image, "types disagree: the regular entry /file names the directory /sub");
 }
 
+// A regular file whose extended inode says it holds 2^64 - 1 bytes: a kernel keeps sizes in a
+// signed off_t, and NetBSD's uvm_vnp_setsize asserted on the -1 it became (a rump kernel panic
+// that rump_vnops_fuzz found before the core refused sizes above 2^63 - 1).
+void huge_size(const std::string& out) {
+  TempDir dir;
+  const std::string src = dir / "src";
+  make_dir(src);
+  write_file(src + "/big", "small really\n");
+  const struct timespec before_1970[2] = {{-1, 0}, {-1, 0}};  // the extended inode form
+  if (utimensat(AT_FDCWD, (src + "/big").c_str(), before_1970, 0) != 0) {
+    throw std::runtime_error("utimensat " + src + "/big failed");
+  }
+  std::vector<uint8_t> image = build(src, dir);
+  const fmt::Superblock sb = superblock(image);
+  const uint64_t slot = sb.inodes.offset.load() + uint64_t{ino_of(image, "big") - 1} * fmt::kSlotSize;
+  const uint16_t flags = static_cast<uint16_t>(image.at(slot + 2) | image.at(slot + 3) << 8);
+  if ((flags & fmt::kInodeExtended) == 0) throw std::runtime_error("/big is not an extended inode");
+  store32(image, slot + offsetof(fmt::ExtendedInode, size), 0xffffffffu);
+  store32(image, slot + offsetof(fmt::ExtendedInode, size) + 4, 0xffffffffu);
+  reseal_image(image);
+  emit(out, image, "huge size: the regular file /big says it holds 2^64 - 1 bytes");
+}
+
 }  // namespace
 }  // namespace bakefs::test
 
@@ -197,6 +224,7 @@ int main(int argc, char** argv) {
     two_parents(argv[1]);
     doubled_levels(argv[1]);
     types_disagree(argv[1]);
+    huge_size(argv[1]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "craft_badfs: %s\n", e.what());
     return 1;
