@@ -77,3 +77,16 @@ extern "C" int bakefs_boot_record(bakefs_fs* fs, uint32_t type, uint32_t index, 
   *length = 0;
   return to_status(boot_record(*fs, type, index, data, length));
 }
+
+extern "C" int bakefs_boot_root(bakefs_fs* fs, uint32_t* flags) {
+  if (flags != nullptr) *flags = BAKEFS_BOOT_ROOT_DEFAULT;
+  if (fs == nullptr || flags == nullptr) return BAKEFS_EINVAL;
+  const void* data;
+  size_t length;
+  int s = to_status(boot_record(*fs, fmt::kBootRoot, 0, &data, &length));
+  if (s != BAKEFS_OK) return s;
+  fmt::le32 record;  // 4 bytes: boot_record() checked the length
+  copy_bytes(&record, data, sizeof(record));
+  *flags = record.load();
+  return BAKEFS_OK;
+}

@@ -23,47 +23,137 @@ bool inside(const Range& inner, const Range& outer) {
   return inner.offset >= outer.offset && fits(inner.offset - outer.offset, inner.size, outer.size);
 }
 
-Status corrupt(const bakefs_fs& fs, const char* what) {
-  Message m;
-  m << "bakefs: bad superblock: " << what;
-  fs.report(0, m);
-  return Error::kCorrupt;
+// What the superblock gives, once checked: the geometry mount keeps, and why not.
+struct Superblock {
+  fmt::Superblock sb;       // the bytes, once they fit
+  bool magic = false;       // the bytes start with the magic
+  uint64_t image_size = 0;  // once magic and checksum hold, however many bytes follow
+  const char* reason = nullptr;
+  uint32_t value = 0;  // kNotSupported: the version or the unknown feature bits
+  uint32_t slot_count = 0, id_count = 0, unit_count = 0;
+  Range data, meta, inodes, blocks, ids, heap, checksums, dictionary, boot;
+};
+
+Status bad(Superblock& out, Error error, const char* why, uint32_t value = 0) {
+  out.reason = why;
+  out.value = value;
+  return error;
 }
 
-Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
-  if (length < fmt::kSuperblockSize) return corrupt(fs, "image shorter than a superblock");
-  fmt::Superblock sb;
-  copy_bytes(&sb, image, sizeof(sb));
-  if (compare_bytes(sb.magic, fmt::kMagic, sizeof(sb.magic)) != 0) {
-    return corrupt(fs, "no bakefs magic");
+// The one check of a superblock: mount's and bakefs_probe's (the host tools'). O(1): the header
+// and the extents, nothing behind them.
+Status check_superblock(const uint8_t* image, size_t length, Superblock& out) {
+  out.magic = length >= sizeof(fmt::kMagic) &&
+              compare_bytes(image, fmt::kMagic, sizeof(fmt::kMagic)) == 0;
+  if (length < fmt::kSuperblockSize) {
+    return bad(out, Error::kCorrupt, "image shorter than a superblock");
   }
+  fmt::Superblock& sb = out.sb;
+  copy_bytes(&sb, image, sizeof(sb));
+  if (!out.magic) return bad(out, Error::kCorrupt, "no bakefs magic");
   if (checksum64(image, offsetof(fmt::Superblock, checksum), fmt::kSeedSuperblock) !=
       sb.checksum.load()) {
-    fs.report(0, Message() << "bakefs: superblock checksum mismatch");
-    return Error::kChecksum;
+    return bad(out, Error::kChecksum, "superblock checksum mismatch");
   }
+  out.image_size = sb.image_size.load();
   if (sb.version_major.load() != fmt::kVersionMajor) {
-    fs.report(
-        0, Message() << "bakefs: unsupported format version " << uint32_t{sb.version_major.load()});
-    return Error::kNotSupported;
+    return bad(out, Error::kNotSupported, "unsupported format version", sb.version_major.load());
   }
   uint32_t unknown = sb.feature_incompat.load() & ~fmt::kIncompatSupported;
   if (unknown != 0) {
-    fs.report(0, Message() << "bakefs: unsupported incompatible features " << unknown);
-    return Error::kNotSupported;
+    return bad(out, Error::kNotSupported, "unsupported incompatible features", unknown);
   }
-  if (sb.superblock_size.load() != fmt::kSuperblockSize) return corrupt(fs, "superblock size");
+  auto corrupt = [&](const char* what) { return bad(out, Error::kCorrupt, what); };
+  if (sb.superblock_size.load() != fmt::kSuperblockSize) return corrupt("superblock size");
   if (sb.block_log < fmt::kMinBlockLog || sb.block_log > fmt::kMaxBlockLog) {
-    return corrupt(fs, "block size");
+    return corrupt("block size");
   }
   if (sb.unit_log < fmt::kMinUnitLog || sb.unit_log > fmt::kMaxUnitLog) {
-    return corrupt(fs, "checksum unit size");
+    return corrupt("checksum unit size");
   }
-  uint64_t image_size = sb.image_size.load();
-  if (image_size > length) return corrupt(fs, "image truncated");
-  if (image_size < fmt::kSuperblockSize) return corrupt(fs, "image size");
-  if (sb.build_time_nsec.load() >= 1000000000u) return corrupt(fs, "build time");
+  const uint64_t image_size = out.image_size;
+  if (image_size > length) return corrupt("image truncated");
+  if (image_size < fmt::kSuperblockSize) return corrupt("image size");
+  if (sb.build_time_nsec.load() >= 1000000000u) return corrupt("build time");
 
+  out.data = to_range(sb.data);
+  out.meta = to_range(sb.meta);
+  out.inodes = to_range(sb.inodes);
+  out.blocks = to_range(sb.blocks);
+  out.ids = to_range(sb.ids);
+  out.dictionary = to_range(sb.dictionary);
+  out.boot = to_range(sb.boot);
+  out.heap = to_range(sb.heap);
+  out.checksums = to_range(sb.checksums);
+
+  // The layout: [superblock][data][meta][checksums], nothing else, no gaps.
+  const Range whole{0, image_size};
+  const Range* parts[] = {&out.data, &out.meta, &out.checksums};
+  for (const Range* r : parts) {
+    if (!inside(*r, whole)) return corrupt("extent outside the image");
+  }
+  if (out.data.offset != fmt::kSuperblockSize ||
+      out.meta.offset != out.data.offset + out.data.size ||
+      out.checksums.offset != out.meta.offset + out.meta.size ||
+      out.checksums.offset + out.checksums.size != image_size) {
+    return corrupt("extents not back to back");
+  }
+  const Range* tables[] = {&out.inodes, &out.blocks, &out.ids, &out.heap};
+  for (const Range* r : tables) {
+    if (!inside(*r, out.meta)) return corrupt("table outside the metadata extent");
+  }
+  if (out.dictionary.size != 0 ? !inside(out.dictionary, out.meta) : out.dictionary.offset != 0) {
+    return corrupt("dictionary outside the metadata extent");
+  }
+  const bool has_boot = (sb.feature_compat.load() & fmt::kCompatBoot) != 0;
+  if (has_boot != (out.boot.size != 0) || out.boot.size % 8 != 0 ||
+      (out.boot.size != 0 ? !inside(out.boot, out.meta) : out.boot.offset != 0)) {
+    return corrupt("boot records");
+  }
+  const uint32_t inode_count = sb.inode_count.load();
+  uint64_t slots = out.inodes.size / fmt::kSlotSize;
+  if (out.inodes.size % fmt::kSlotSize != 0 || slots == 0 || slots >= UINT32_MAX ||
+      inode_count == 0 || inode_count > slots) {
+    return corrupt("inode table size");
+  }
+  out.slot_count = static_cast<uint32_t>(slots);
+  if (out.ids.size % sizeof(fmt::IdPair) != 0 || out.ids.size / sizeof(fmt::IdPair) > 65536) {
+    return corrupt("id table size");
+  }
+  out.id_count = static_cast<uint32_t>(out.ids.size / sizeof(fmt::IdPair));
+  if (out.heap.size > (uint64_t{UINT32_MAX} + 1) * fmt::kHeapAlign) return corrupt("heap size");
+  if (out.blocks.size / sizeof(fmt::BlockEntry) != sb.block_count.load() ||
+      out.blocks.size % sizeof(fmt::BlockEntry) != 0) {
+    return corrupt("block table size");
+  }
+  const bool has_dictionary = (sb.feature_incompat.load() & fmt::kIncompatDictionary) != 0;
+  if (has_dictionary != (out.dictionary.size != 0) ||
+      out.dictionary.size > fmt::kMaxDictionarySize) {
+    return corrupt("dictionary");
+  }
+  uint64_t units = (out.meta.size + (uint64_t{1} << sb.unit_log) - 1) >> sb.unit_log;
+  if (units >= UINT32_MAX || out.checksums.size != units * 8) {
+    return corrupt("checksum table size");
+  }
+  out.unit_count = static_cast<uint32_t>(units);
+  return {};
+}
+
+Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
+  Superblock checked;
+  Status s = check_superblock(image, length, checked);
+  if (!s.ok()) {
+    if (s.error() == Error::kCorrupt) {
+      fs.report(0, Message() << "bakefs: bad superblock: " << checked.reason);
+    } else if (s.error() == Error::kNotSupported) {
+      fs.report(0, Message() << "bakefs: " << checked.reason << " " << checked.value);
+    } else {
+      fs.report(0, Message() << "bakefs: " << checked.reason);
+    }
+    return s;
+  }
+  const fmt::Superblock& sb = checked.sb;
+  const uint64_t image_size = checked.image_size;
   fs.image = image;
   fs.image_size = image_size;
   fs.block_log = sb.block_log;
@@ -71,62 +161,18 @@ Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
   fs.unit_log = sb.unit_log;
   fs.inode_count = sb.inode_count.load();
   fs.block_count = sb.block_count.load();
-  fs.data = to_range(sb.data);
-  fs.meta = to_range(sb.meta);
-  fs.inodes = to_range(sb.inodes);
-  fs.blocks = to_range(sb.blocks);
-  fs.ids = to_range(sb.ids);
-  fs.dictionary = to_range(sb.dictionary);
-  fs.boot = to_range(sb.boot);
-  fs.heap = to_range(sb.heap);
-  fs.checksums = to_range(sb.checksums);
-
-  // The layout: [superblock][data][meta][checksums], nothing else, no gaps.
-  const Range whole{0, image_size};
-  const Range* parts[] = {&fs.data, &fs.meta, &fs.checksums};
-  for (const Range* r : parts) {
-    if (!inside(*r, whole)) return corrupt(fs, "extent outside the image");
-  }
-  if (fs.data.offset != fmt::kSuperblockSize || fs.meta.offset != fs.data.offset + fs.data.size ||
-      fs.checksums.offset != fs.meta.offset + fs.meta.size ||
-      fs.checksums.offset + fs.checksums.size != image_size) {
-    return corrupt(fs, "extents not back to back");
-  }
-  const Range* tables[] = {&fs.inodes, &fs.blocks, &fs.ids, &fs.heap};
-  for (const Range* r : tables) {
-    if (!inside(*r, fs.meta)) return corrupt(fs, "table outside the metadata extent");
-  }
-  if (fs.dictionary.size != 0 ? !inside(fs.dictionary, fs.meta) : fs.dictionary.offset != 0) {
-    return corrupt(fs, "dictionary outside the metadata extent");
-  }
-  const bool has_boot = (sb.feature_compat.load() & fmt::kCompatBoot) != 0;
-  if (has_boot != (fs.boot.size != 0) || fs.boot.size % 8 != 0 ||
-      (fs.boot.size != 0 ? !inside(fs.boot, fs.meta) : fs.boot.offset != 0)) {
-    return corrupt(fs, "boot records");
-  }
-  uint64_t slots = fs.inodes.size / fmt::kSlotSize;
-  if (fs.inodes.size % fmt::kSlotSize != 0 || slots == 0 || slots >= UINT32_MAX ||
-      fs.inode_count == 0 || fs.inode_count > slots) {
-    return corrupt(fs, "inode table size");
-  }
-  fs.slot_count = static_cast<uint32_t>(slots);
-  if (fs.ids.size % sizeof(fmt::IdPair) != 0 || fs.ids.size / sizeof(fmt::IdPair) > 65536) {
-    return corrupt(fs, "id table size");
-  }
-  fs.id_count = static_cast<uint32_t>(fs.ids.size / sizeof(fmt::IdPair));
-  if (fs.heap.size > (uint64_t{UINT32_MAX} + 1) * fmt::kHeapAlign) return corrupt(fs, "heap size");
-  if (fs.blocks.size / sizeof(fmt::BlockEntry) != fs.block_count ||
-      fs.blocks.size % sizeof(fmt::BlockEntry) != 0) {
-    return corrupt(fs, "block table size");
-  }
-  const bool has_dictionary = (sb.feature_incompat.load() & fmt::kIncompatDictionary) != 0;
-  if (has_dictionary != (fs.dictionary.size != 0) || fs.dictionary.size > fmt::kMaxDictionarySize) {
-    return corrupt(fs, "dictionary");
-  }
-  uint64_t units = (fs.meta.size + (uint64_t{1} << fs.unit_log) - 1) >> fs.unit_log;
-  if (units >= UINT32_MAX || fs.checksums.size != units * 8)
-    return corrupt(fs, "checksum table size");
-  fs.unit_count = static_cast<uint32_t>(units);
+  fs.slot_count = checked.slot_count;
+  fs.id_count = checked.id_count;
+  fs.unit_count = checked.unit_count;
+  fs.data = checked.data;
+  fs.meta = checked.meta;
+  fs.inodes = checked.inodes;
+  fs.blocks = checked.blocks;
+  fs.ids = checked.ids;
+  fs.dictionary = checked.dictionary;
+  fs.boot = checked.boot;
+  fs.heap = checked.heap;
+  fs.checksums = checked.checksums;
 
   fs.stats.block_size = fs.block_size;
   fs.stats.name_max = fmt::kMaxNameLength;
@@ -219,6 +265,18 @@ extern "C" int bakefs_mount(const void* image, size_t length, const bakefs_platf
   }
   *out = fs;
   return BAKEFS_OK;
+}
+
+extern "C" int bakefs_probe(const void* image, size_t length, bakefs_probe_info* out) {
+  if (out == nullptr) return BAKEFS_EINVAL;
+  *out = {};
+  if (image == nullptr) return BAKEFS_EINVAL;
+  Superblock checked;
+  Status s = check_superblock(static_cast<const uint8_t*>(image), length, checked);
+  out->image_size = checked.image_size;
+  out->magic = checked.magic ? 1 : 0;
+  out->reason = checked.reason;
+  return s.code();
 }
 
 extern "C" void bakefs_unmount(bakefs_fs* fs) {
