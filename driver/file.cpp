@@ -9,7 +9,7 @@ using namespace bakefs;
 namespace {
 
 bakefs_file file_of(const InodeInfo& n) {
-  return bakefs_file{n.ino, n.flags, n.size, n.block_list(), n.aux0, n.aux1};
+  return bakefs_file{n.ino, n.flags, n.size, n.block_list(), n.tail_block(), n.tail_offset()};
 }
 
 }  // namespace
@@ -21,20 +21,17 @@ Result<Placement> bakefs_fs::place(const InodeInfo& n, uint64_t offset) {
 Result<Placement> bakefs_fs::place(const bakefs_file& f, uint64_t offset) {
   uint64_t index = offset >> block_log;
   uint32_t in_block = static_cast<uint32_t>(offset & (block_size - 1));
-  uint64_t full = f.size >> block_log;
-  uint32_t tail = static_cast<uint32_t>(f.size & (block_size - 1));
-  bool tail_in_fragment = (f.flags_ & fmt::kInodeHasTail) != 0;
-  if (tail_in_fragment && tail == 0) return Error::kCorrupt;
-  uint64_t listed = full + (tail != 0 && !tail_in_fragment ? 1 : 0);
-  if (index < listed) {
-    if (!heap.contains(f.list_, listed * 4)) return Error::kCorrupt;
+  const FileGeometry g = FileGeometry::of(f.size, f.flags_, block_log);
+  if (!g.sound()) return Error::kCorrupt;
+  if (index < g.listed) {
+    if (!heap.contains(f.list_, g.listed * 4)) return Error::kCorrupt;
     auto id = BAKEFS_TRY(meta_load<fmt::le32>(heap, f.list_ + index * 4));
-    uint32_t raw_size = index < full ? block_size : tail;
-    return Placement{id.load(), in_block, raw_size - in_block, raw_size};
+    uint32_t raw_size = index < g.full ? block_size : g.tail;
+    return Placement{id.load(), in_block, raw_size - in_block, false, raw_size};
   }
   // The tail, inside a fragment block shared with other files' tails.
-  if (f.tail_offset_ > block_size || tail > block_size - f.tail_offset_) return Error::kCorrupt;
-  return Placement{f.tail_block_, f.tail_offset_ + in_block, tail - in_block, 0};
+  if (f.tail_offset_ > block_size || g.tail > block_size - f.tail_offset_) return Error::kCorrupt;
+  return Placement{f.tail_block_, f.tail_offset_ + in_block, g.tail - in_block, true, 0};
 }
 
 Result<bakefs_file> bakefs_fs::open_file(bakefs_ino ino) {
@@ -49,7 +46,7 @@ Result<Piece> bakefs_fs::piece(const bakefs_file& f, uint64_t offset, uint64_t m
   Piece p{};
   p.length = static_cast<uint32_t>(min_of<uint64_t>(where.available, max));
   if (where.block_id == fmt::kHoleBlock) {
-    if (where.raw_size == 0) return Error::kCorrupt;  // a tail is never a hole fragment
+    if (where.fragment) return Error::kCorrupt;  // a tail is never a hole fragment
     p.kind = Piece::kHole;
     return p;
   }
@@ -85,8 +82,8 @@ Result<const uint8_t*> bakefs_fs::symlink_target(const InodeInfo& n) {
 Result<BlockInfo> bakefs_fs::placed_block(const Placement& where) {
   BlockInfo block = BAKEFS_TRY(load_block(where.block_id));
   // A listed block has an exact size; a fragment must hold the whole tail.
-  if (where.raw_size != 0 ? block.raw_size != where.raw_size
-                          : where.in_block + where.available > block.raw_size) {
+  if (!where.fragment ? block.raw_size != where.raw_size
+                      : where.in_block + where.available > block.raw_size) {
     return Error::kCorrupt;
   }
   return block;
@@ -216,8 +213,8 @@ Status extents(bakefs_fs& fs, bakefs_ino ino, bakefs_extent_fn emit, void* ctx) 
       BlockInfo block = BAKEFS_TRY(fs.placed_block(where));
       e.raw_size = block.raw_size;
       e.stored_size = block.stored_size;
-      if (where.raw_size == 0) e.flags |= BAKEFS_EXTENT_FRAGMENT;
-    } else if (where.raw_size == 0) {
+      if (where.fragment) e.flags |= BAKEFS_EXTENT_FRAGMENT;
+    } else if (where.fragment) {
       return Error::kCorrupt;
     }
     if (emit(ctx, &e) != 0) return {};

@@ -41,13 +41,48 @@ struct InodeInfo {
   uint64_t xattr_ref;  // heap byte offset of the xattr set
   uint64_t data;       // heap byte offset: entry block, symlink target, block list (its count
                        // of holes first when sparse)
-  uint32_t aux0, aux1;
+  uint32_t aux[2];     // the inode's two type-specific words (format.h's aux0, aux1): read
+                       // them through the accessors named after what each type keeps there
 
   uint16_t type() const { return mode & fmt::kTypeMask; }
   bool is_dir() const { return type() == fmt::kTypeDir; }
   bool sparse() const { return (flags & fmt::kInodeSparse) != 0; }
+  // A regular file's tail is in a fragment block shared with other files' tails.
+  bool tail_in_fragment() const { return (flags & fmt::kInodeHasTail) != 0; }
   // Heap byte offset of a regular file's first block id.
   uint64_t block_list() const { return data + (sparse() ? 4 : 0); }
+  // A directory: its entries, and its parent (the root: itself).
+  uint32_t entry_count() const { return aux[0]; }
+  bakefs_ino parent() const { return aux[1]; }
+  // A regular file whose tail_in_fragment(): the fragment block, and where the tail starts in it.
+  uint32_t tail_block() const { return aux[0]; }
+  uint32_t tail_offset() const { return aux[1]; }
+  // A character or block device: its number.
+  uint32_t rdev_major() const { return aux[0]; }
+  uint32_t rdev_minor() const { return aux[1]; }
+};
+
+// A regular file's block layout (format.h): size >> block_log full blocks, then the tail of
+// size % block size bytes, either one more (short) block of the list or bytes of a fragment
+// block. The one reading of it, for placement, holes and the full check.
+struct FileGeometry {
+  uint64_t full;          // whole blocks, each a listed block id
+  uint32_t tail;          // bytes after them (0: none)
+  bool tail_in_fragment;  // the tail is in a fragment block, not in the list
+  uint64_t listed;        // block ids in the list: full, plus the tail's short block
+
+  static FileGeometry of(uint64_t size, uint32_t flags, uint32_t block_log) {
+    FileGeometry g;
+    g.full = size >> block_log;
+    g.tail = static_cast<uint32_t>(size & ((uint32_t{1} << block_log) - 1));
+    g.tail_in_fragment = (flags & fmt::kInodeHasTail) != 0;
+    g.listed = g.full + (g.tail != 0 && !g.tail_in_fragment ? 1 : 0);
+    return g;
+  }
+  // A tail in a fragment that has no bytes: no image has it.
+  bool sound() const { return !tail_in_fragment || tail != 0; }
+  // The listed block that holds the tail (short), if there is one.
+  bool tail_listed() const { return tail != 0 && !tail_in_fragment; }
 };
 
 struct BlockInfo {
@@ -59,12 +94,15 @@ struct BlockInfo {
   bool raw() const { return stored_size == raw_size; }
 };
 
-// Where a file offset lives: a block (or a hole) and the offset inside it.
+// Where a file offset lives: a listed block (or a hole), or the fragment that holds the tail,
+// and the offset inside it.
 struct Placement {
   uint32_t block_id;   // fmt::kHoleBlock for a hole
   uint32_t in_block;   // offset of the file byte inside the block's raw bytes
   uint32_t available;  // file bytes from there to the end of what this block holds for the file
-  uint32_t raw_size;   // expected raw size of the block
+  bool fragment;       // the tail's fragment block, shared with other files' tails: its size is
+                       // its own (at least in_block + available); never a hole
+  uint32_t raw_size;   // a listed block: its exact raw size (the full block, or the short tail)
 };
 
 // One piece of a file's bytes, as the read path meets them: a hole, bytes stored raw (already

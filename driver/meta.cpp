@@ -77,8 +77,8 @@ Status check_inode(const bakefs_fs& fs, const InodeInfo& n) {
     case fmt::kTypeDir:
       // Entries, then names: the records alone must fit in the block. The root is its own
       // parent and no other directory is: with lookup's parent check, no path can loop.
-      if (n.aux0 > n.size / sizeof(fmt::DirEntry) || n.aux1 == 0 || n.aux1 > fs.slot_count ||
-          (n.ino == fmt::kRootIno) != (n.aux1 == n.ino)) {
+      if (n.entry_count() > n.size / sizeof(fmt::DirEntry) || n.parent() == 0 ||
+          n.parent() > fs.slot_count || (n.ino == fmt::kRootIno) != (n.parent() == n.ino)) {
         return Error::kCorrupt;
       }
       return {};
@@ -122,8 +122,8 @@ Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino, bool with_ids) {
     n.mtime_sec = static_cast<int64_t>(mtime >> fmt::kCompactNsecBits);
     n.mtime_nsec = static_cast<uint32_t>(mtime & ((1u << fmt::kCompactNsecBits) - 1));
     n.data = heap_bytes(c.data.load());
-    n.aux0 = c.aux0.load();
-    n.aux1 = c.aux1.load();
+    n.aux[0] = c.aux0.load();
+    n.aux[1] = c.aux1.load();
   } else {
     if (ino >= slot_count) return Error::kCorrupt;  // needs a second slot
     auto e = BAKEFS_TRY(meta_load<fmt::ExtendedInode>(inodes, offset));
@@ -136,8 +136,8 @@ Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino, bool with_ids) {
     n.mtime_nsec = e.mtime_nsec.load();
     n.data = heap_bytes(e.data.load());
     n.xattr_ref = heap_bytes(e.xattr_ref.load());
-    n.aux0 = e.aux0.load();
-    n.aux1 = e.aux1.load();
+    n.aux[0] = e.aux0.load();
+    n.aux[1] = e.aux1.load();
   }
   BAKEFS_CHECK(check_inode(*this, n));
   return n;
@@ -154,10 +154,10 @@ Result<uint64_t> bakefs_fs::hole_bytes(const InodeInfo& n) {
   if (holes == 0) return uint64_t{0};
   uint64_t bytes = uint64_t{holes} << block_log;
   // A short tail block that is a hole counts its own length, not a whole block.
-  uint32_t tail = static_cast<uint32_t>(n.size & (block_size - 1));
-  if (tail != 0 && (n.flags & fmt::kInodeHasTail) == 0) {
+  const FileGeometry g = FileGeometry::of(n.size, n.flags, block_log);
+  if (g.tail_listed()) {
     Placement last = BAKEFS_TRY(place(n, n.size - 1));
-    if (last.block_id == fmt::kHoleBlock) bytes -= block_size - tail;
+    if (last.block_id == fmt::kHoleBlock) bytes -= block_size - g.tail;
   }
   return bytes;
 }
@@ -184,8 +184,8 @@ extern "C" int bakefs_getattr(bakefs_fs* fs, bakefs_ino ino, bakefs_attr* out) {
   out->mtime_nsec = n.mtime_nsec;
   out->block_size = fs->block_size;
   if (n.type() == fmt::kTypeChar || n.type() == fmt::kTypeBlock) {
-    out->rdev_major = n.aux0;
-    out->rdev_minor = n.aux1;
+    out->rdev_major = n.rdev_major();
+    out->rdev_minor = n.rdev_minor();
   }
   if (n.type() == fmt::kTypeRegular) {
     // Space the file's bytes take, holes excluded (what du reports), in 512-byte units.

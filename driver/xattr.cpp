@@ -1,6 +1,6 @@
 // Extended attributes: full names ("user.x") and values in one XattrSet per inode.
 // SPDX-License-Identifier: BSD-2-Clause
-#include "fs.h"
+#include "dir.h"  // compare_names: xattr sets keep the order of directories
 
 using namespace bakefs;
 
@@ -74,7 +74,8 @@ Status getxattr(bakefs_fs& fs, bakefs_ino ino, const char* name, void* buf, size
   size_t name_length = string_length(name);
   bool found = false;
   BAKEFS_CHECK(for_each_xattr(fs, ino, [&](const Xattr& x) {
-    if (x.name_length != name_length || compare_bytes(x.name, name, name_length) != 0) {
+    if (compare_names(x.name, x.name_length, reinterpret_cast<const uint8_t*>(name),
+                      name_length) != 0) {
       return false;
     }
     found = true;
@@ -99,9 +100,9 @@ Status bakefs_fs::check_xattr_set(uint64_t ref) {
   BAKEFS_CHECK(walk_set(
       *this, ref,
       [&](const Xattr& x) {
-        if (previous != nullptr) {
-          int c = compare_bytes(previous, x.name, min_of(previous_length, x.name_length));
-          if (c > 0 || (c == 0 && previous_length >= x.name_length)) ordered = false;
+        if (previous != nullptr &&
+            compare_names(previous, previous_length, x.name, x.name_length) >= 0) {
+          ordered = false;
         }
         previous = x.name;
         previous_length = x.name_length;
