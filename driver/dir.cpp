@@ -6,7 +6,7 @@ using namespace bakefs;
 
 Result<DirBlock> DirBlock::open(bakefs_fs& fs, const InodeInfo& dir) {
   if (!dir.is_dir()) return Error::kNotDirectory;
-  if (!fs.heap.contains(dir.data, dir.size)) return Error::kCorrupt;
+  if (!fs.geo.heap.contains(dir.data, dir.size)) return Error::kCorrupt;
   // load_inode() checked that the records alone fit in the block.
   return DirBlock(fs, dir.data, dir.size, dir.entry_count());
 }
@@ -14,7 +14,7 @@ Result<DirBlock> DirBlock::open(bakefs_fs& fs, const InodeInfo& dir) {
 Result<DirEntryInfo> DirBlock::entry(uint32_t index) const {
   if (index >= count_) return Error::kCorrupt;
   const uint64_t record = base_ + uint64_t{index} * sizeof(fmt::DirEntry);
-  auto e = BAKEFS_TRY(fs_->meta_load<fmt::DirEntry>(fs_->heap, record));
+  auto e = BAKEFS_TRY(fs_->meta_load<fmt::DirEntry>(fs_->geo.heap, record));
   const uint64_t names_start = uint64_t{count_} * sizeof(fmt::DirEntry);
   uint32_t name_offset = e.name_offset.load();
   uint32_t length = e.name_length.load();
@@ -22,7 +22,7 @@ Result<DirEntryInfo> DirBlock::entry(uint32_t index) const {
       !fits(name_offset, length, size_)) {
     return Error::kCorrupt;
   }
-  const uint8_t* name = BAKEFS_TRY(fs_->meta_bytes(fs_->heap, base_ + name_offset, length));
+  const uint8_t* name = BAKEFS_TRY(fs_->meta_bytes(fs_->geo.heap, base_ + name_offset, length));
   return DirEntryInfo{e.ino.load(), e.type, name, length};
 }
 
@@ -53,14 +53,14 @@ namespace {
 // a directory's entries are checked in full against the rule readdir applies (O(n) once,
 // remembered; again if the record was overwritten).
 Status check_order(bakefs_fs& fs, bakefs_ino dir_ino, const DirBlock& block) {
-  if (fs.ordered_dirs.contains(dir_ino)) return {};
+  if (fs.known_ordered(dir_ino)) return {};
   DirEntryInfo previous{};
   for (uint32_t index = 0; index < block.entry_count(); ++index) {
     DirEntryInfo e = BAKEFS_TRY(block.entry(index));
     if (!follows(previous, e)) return Error::kCorrupt;
     previous = e;
   }
-  fs.ordered_dirs.insert(dir_ino);
+  fs.mark_ordered(dir_ino);
   return {};
 }
 

@@ -28,6 +28,24 @@ struct Range {
   bool contains(uint64_t off, uint64_t len) const { return fits(off, len, size); }
 };
 
+// What mount read from the superblock and checked (mount.cpp, also bakefs_probe): fixed for
+// the life of the mount. Every extent lies inside the image, every table inside meta.
+struct Geometry {
+  const uint8_t* image = nullptr;
+  uint64_t image_size = 0;
+  uint32_t block_log = 0;
+  uint32_t block_size = 0;
+  uint32_t unit_log = 0;  // metadata checksum unit: 1 << unit_log bytes
+  uint32_t inode_count = 0;
+  uint32_t slot_count = 0;  // inode numbers are 1..slot_count
+  uint32_t id_count = 0;
+  uint32_t block_count = 0;
+  uint32_t unit_count = 0;
+  uint32_t feature_incompat = 0;
+  Range data, meta, inodes, blocks, ids, heap, checksums, dictionary, boot;
+  bakefs_fsstat figures = {};  // what bakefs_statfs reports of the superblock
+};
+
 // A decoded inode, compact or extended; heap references in bytes. load_inode() checks the
 // fields that every use relies on.
 struct InodeInfo {
@@ -121,30 +139,24 @@ Status check_boot_records(bakefs_fs& fs);
 
 }  // namespace bakefs
 
+// A mounted image: what mount checked (geo, fixed from then on), the metadata and block access
+// every operation goes through, and the caches behind them (private: filled lazily, each
+// with its own lock or atomics, so any thread may call any operation).
 struct bakefs_fs {
-  explicit bakefs_fs(const bakefs_platform& callbacks) : platform(callbacks) {}
+  // mount.cpp: the superblock checked into geometry, then init() with the options.
+  bakefs_fs(const bakefs_platform& callbacks, const bakefs::Geometry& geometry)
+      : platform(callbacks), geo(geometry) {}
+  bakefs_fs(const bakefs_fs&) = delete;
+  bakefs_fs& operator=(const bakefs_fs&) = delete;
+  // The caches and decompressors the options ask for (the dictionary loaded, checked first).
+  bakefs::Status init(const bakefs_mount_options& options);
+  // Gives back what init() took (also after a failed init()).
+  void fini();
+  // bakefs_statfs: the superblock's figures and the caches' counters.
+  bakefs_fsstat statfs() const;
 
-  bakefs::Platform platform;
-  const uint8_t* image = nullptr;
-  uint64_t image_size = 0;
-  uint32_t block_log = 0;
-  uint32_t block_size = 0;
-  uint32_t unit_log = 0;
-  uint32_t inode_count = 0;
-  uint32_t slot_count = 0;  // inode numbers are 1..slot_count
-  uint32_t id_count = 0;
-  uint32_t block_count = 0;
-  uint32_t unit_count = 0;
-  bool verify = true;
-  bool keep_whole = false;  // BAKEFS_MOUNT_NO_PAGE_CACHE
-  uint32_t max_pins = 1;    // per bakefs_file_read call
-  bakefs::Range data, meta, inodes, blocks, ids, heap, checksums, dictionary, boot;
-  bakefs::VerifiedSet verified_units;
-  bakefs::VerifiedSet verified_blocks;
-  bakefs::VerifiedSet ordered_dirs;  // directories whose entries were all seen to ascend
-  bakefs::Decompressors decompressors;
-  bakefs::BlockCache cache;
-  bakefs_fsstat stats = {};
+  const bakefs::Platform platform;
+  const bakefs::Geometry geo;
 
   // Metadata bytes [offset, offset + length) of `range` (offset relative to the range), after
   // their units passed the checksum. The pointer is into the image; copy before decoding.
@@ -158,6 +170,7 @@ struct bakefs_fs {
     return value;
   }
 
+  // force: check again even if checked before, or mounted with BAKEFS_MOUNT_NO_VERIFY.
   bakefs::Status verify_unit(uint32_t unit, bool force);
   // The xattr set at heap offset ref: sound entries, sorted names, exactly filling it.
   bakefs::Status check_xattr_set(uint64_t ref);
@@ -173,6 +186,10 @@ struct bakefs_fs {
   // with it no chain of steps through entries can loop or climb, and the root (its own
   // parent) is nobody's entry.
   bakefs::Result<bakefs::InodeInfo> entry_inode(bakefs_ino dir, bakefs_ino ino, uint32_t type);
+  // A directory whose entries were all seen to ascend (lookup's binary search trusts its
+  // order from then on), and the record of one.
+  bool known_ordered(bakefs_ino dir) const { return ordered_dirs_.contains(dir); }
+  void mark_ordered(bakefs_ino dir) { ordered_dirs_.insert(dir); }
   // A sparse regular file's count of hole blocks, and the bytes they cover; 0 for others.
   bakefs::Result<uint32_t> hole_count(const bakefs::InodeInfo& inode);
   bakefs::Result<uint64_t> hole_bytes(const bakefs::InodeInfo& inode);
@@ -183,8 +200,14 @@ struct bakefs_fs {
   bakefs::Result<bakefs_file> open_file(bakefs_ino ino);
   // The piece of file at offset, at most max bytes (> 0; offset is before EOF).
   bakefs::Result<bakefs::Piece> piece(const bakefs_file& file, uint64_t offset, uint64_t max);
-  // A compressed block's cache entry, pinned (filled, checksum first, on a miss).
+  // A compressed block's cache entry, pinned (filled, checksum first, on a miss), and its
+  // release. One bakefs_file_read call holds at most max_pins() at once.
   bakefs::Result<bakefs::CacheEntry*> pin_block(uint32_t id, const bakefs::BlockInfo& block);
+  void release_block(bakefs::CacheEntry* entry) { cache_.release(platform, entry); }
+  uint32_t max_pins() const { return max_pins_; }
+  // Bytes [in_block, in_block + length) of a compressed piece's block into dst, through the
+  // cache (whole blocks kept only when mounted with BAKEFS_MOUNT_NO_PAGE_CACHE).
+  bakefs::Status copy_block_bytes(const bakefs::Piece& piece, uint8_t* dst);
   // A symlink's target (n.size bytes), checked to hold no NUL.
   bakefs::Result<const uint8_t*> symlink_target(const bakefs::InodeInfo& n);
   // The block a placement points into, checked to hold what the placement expects.
@@ -193,6 +216,16 @@ struct bakefs_fs {
   void report(int level, const bakefs::Message& message) const {
     platform.log(level, message.c_str());
   }
+
+ private:
+  bool verify_ = true;
+  bool keep_whole_ = false;  // BAKEFS_MOUNT_NO_PAGE_CACHE
+  uint32_t max_pins_ = 1;    // per bakefs_file_read call
+  bakefs::VerifiedSet verified_units_;
+  bakefs::VerifiedSet verified_blocks_;
+  bakefs::VerifiedSet ordered_dirs_;
+  bakefs::Decompressors decompressors_;
+  bakefs::BlockCache cache_;
 };
 
 #endif  // BAKEFS_DRIVER_FS_H

@@ -30,8 +30,7 @@ struct Superblock {
   uint64_t image_size = 0;  // once magic and checksum hold, however many bytes follow
   const char* reason = nullptr;
   uint32_t value = 0;  // kNotSupported: the version or the unknown feature bits
-  uint32_t slot_count = 0, id_count = 0, unit_count = 0;
-  Range data, meta, inodes, blocks, ids, heap, checksums, dictionary, boot;
+  Geometry geo;        // complete once the check passed
 };
 
 Status bad(Superblock& out, Error error, const char* why, uint32_t value = 0) {
@@ -43,12 +42,13 @@ Status bad(Superblock& out, Error error, const char* why, uint32_t value = 0) {
 // The one check of a superblock: mount's and bakefs_probe's (the host tools'). O(1): the header
 // and the extents, nothing behind them.
 Status check_superblock(const uint8_t* image, size_t length, Superblock& out) {
-  out.magic = length >= sizeof(fmt::kMagic) &&
-              compare_bytes(image, fmt::kMagic, sizeof(fmt::kMagic)) == 0;
+  out.magic =
+      length >= sizeof(fmt::kMagic) && compare_bytes(image, fmt::kMagic, sizeof(fmt::kMagic)) == 0;
   if (length < fmt::kSuperblockSize) {
     return bad(out, Error::kCorrupt, "image shorter than a superblock");
   }
   fmt::Superblock& sb = out.sb;
+  Geometry& g = out.geo;
   copy_bytes(&sb, image, sizeof(sb));
   if (!out.magic) return bad(out, Error::kCorrupt, "no bakefs magic");
   if (checksum64(image, offsetof(fmt::Superblock, checksum), fmt::kSeedSuperblock) !=
@@ -76,119 +76,110 @@ Status check_superblock(const uint8_t* image, size_t length, Superblock& out) {
   if (image_size < fmt::kSuperblockSize) return corrupt("image size");
   if (sb.build_time_nsec.load() >= 1000000000u) return corrupt("build time");
 
-  out.data = to_range(sb.data);
-  out.meta = to_range(sb.meta);
-  out.inodes = to_range(sb.inodes);
-  out.blocks = to_range(sb.blocks);
-  out.ids = to_range(sb.ids);
-  out.dictionary = to_range(sb.dictionary);
-  out.boot = to_range(sb.boot);
-  out.heap = to_range(sb.heap);
-  out.checksums = to_range(sb.checksums);
+  g.data = to_range(sb.data);
+  g.meta = to_range(sb.meta);
+  g.inodes = to_range(sb.inodes);
+  g.blocks = to_range(sb.blocks);
+  g.ids = to_range(sb.ids);
+  g.dictionary = to_range(sb.dictionary);
+  g.boot = to_range(sb.boot);
+  g.heap = to_range(sb.heap);
+  g.checksums = to_range(sb.checksums);
 
   // The layout: [superblock][data][meta][checksums], nothing else, no gaps.
   const Range whole{0, image_size};
-  const Range* parts[] = {&out.data, &out.meta, &out.checksums};
+  const Range* parts[] = {&g.data, &g.meta, &g.checksums};
   for (const Range* r : parts) {
     if (!inside(*r, whole)) return corrupt("extent outside the image");
   }
-  if (out.data.offset != fmt::kSuperblockSize ||
-      out.meta.offset != out.data.offset + out.data.size ||
-      out.checksums.offset != out.meta.offset + out.meta.size ||
-      out.checksums.offset + out.checksums.size != image_size) {
+  if (g.data.offset != fmt::kSuperblockSize || g.meta.offset != g.data.offset + g.data.size ||
+      g.checksums.offset != g.meta.offset + g.meta.size ||
+      g.checksums.offset + g.checksums.size != image_size) {
     return corrupt("extents not back to back");
   }
-  const Range* tables[] = {&out.inodes, &out.blocks, &out.ids, &out.heap};
+  const Range* tables[] = {&g.inodes, &g.blocks, &g.ids, &g.heap};
   for (const Range* r : tables) {
-    if (!inside(*r, out.meta)) return corrupt("table outside the metadata extent");
+    if (!inside(*r, g.meta)) return corrupt("table outside the metadata extent");
   }
-  if (out.dictionary.size != 0 ? !inside(out.dictionary, out.meta) : out.dictionary.offset != 0) {
+  if (g.dictionary.size != 0 ? !inside(g.dictionary, g.meta) : g.dictionary.offset != 0) {
     return corrupt("dictionary outside the metadata extent");
   }
   const bool has_boot = (sb.feature_compat.load() & fmt::kCompatBoot) != 0;
-  if (has_boot != (out.boot.size != 0) || out.boot.size % 8 != 0 ||
-      (out.boot.size != 0 ? !inside(out.boot, out.meta) : out.boot.offset != 0)) {
+  if (has_boot != (g.boot.size != 0) || g.boot.size % 8 != 0 ||
+      (g.boot.size != 0 ? !inside(g.boot, g.meta) : g.boot.offset != 0)) {
     return corrupt("boot records");
   }
   const uint32_t inode_count = sb.inode_count.load();
-  uint64_t slots = out.inodes.size / fmt::kSlotSize;
-  if (out.inodes.size % fmt::kSlotSize != 0 || slots == 0 || slots >= UINT32_MAX ||
+  uint64_t slots = g.inodes.size / fmt::kSlotSize;
+  if (g.inodes.size % fmt::kSlotSize != 0 || slots == 0 || slots >= UINT32_MAX ||
       inode_count == 0 || inode_count > slots) {
     return corrupt("inode table size");
   }
-  out.slot_count = static_cast<uint32_t>(slots);
-  if (out.ids.size % sizeof(fmt::IdPair) != 0 || out.ids.size / sizeof(fmt::IdPair) > 65536) {
+  g.slot_count = static_cast<uint32_t>(slots);
+  if (g.ids.size % sizeof(fmt::IdPair) != 0 || g.ids.size / sizeof(fmt::IdPair) > 65536) {
     return corrupt("id table size");
   }
-  out.id_count = static_cast<uint32_t>(out.ids.size / sizeof(fmt::IdPair));
-  if (out.heap.size > (uint64_t{UINT32_MAX} + 1) * fmt::kHeapAlign) return corrupt("heap size");
-  if (out.blocks.size / sizeof(fmt::BlockEntry) != sb.block_count.load() ||
-      out.blocks.size % sizeof(fmt::BlockEntry) != 0) {
+  g.id_count = static_cast<uint32_t>(g.ids.size / sizeof(fmt::IdPair));
+  if (g.heap.size > (uint64_t{UINT32_MAX} + 1) * fmt::kHeapAlign) return corrupt("heap size");
+  if (g.blocks.size / sizeof(fmt::BlockEntry) != sb.block_count.load() ||
+      g.blocks.size % sizeof(fmt::BlockEntry) != 0) {
     return corrupt("block table size");
   }
   const bool has_dictionary = (sb.feature_incompat.load() & fmt::kIncompatDictionary) != 0;
-  if (has_dictionary != (out.dictionary.size != 0) ||
-      out.dictionary.size > fmt::kMaxDictionarySize) {
+  if (has_dictionary != (g.dictionary.size != 0) || g.dictionary.size > fmt::kMaxDictionarySize) {
     return corrupt("dictionary");
   }
-  uint64_t units = (out.meta.size + (uint64_t{1} << sb.unit_log) - 1) >> sb.unit_log;
-  if (units >= UINT32_MAX || out.checksums.size != units * 8) {
+  uint64_t units = (g.meta.size + (uint64_t{1} << sb.unit_log) - 1) >> sb.unit_log;
+  if (units >= UINT32_MAX || g.checksums.size != units * 8) {
     return corrupt("checksum table size");
   }
-  out.unit_count = static_cast<uint32_t>(units);
+  g.unit_count = static_cast<uint32_t>(units);
+
+  g.image = image;
+  g.image_size = image_size;
+  g.block_log = sb.block_log;
+  g.block_size = 1u << sb.block_log;
+  g.unit_log = sb.unit_log;
+  g.inode_count = inode_count;
+  g.block_count = sb.block_count.load();
+  g.feature_incompat = sb.feature_incompat.load();
+  bakefs_fsstat& f = g.figures;
+  f.block_size = g.block_size;
+  f.name_max = fmt::kMaxNameLength;
+  f.image_size = image_size;
+  f.inode_count = g.inode_count;
+  f.max_ino = g.slot_count;
+  f.block_count = g.block_count;
+  f.file_bytes = sb.file_bytes.load();
+  f.stored_bytes = sb.stored_bytes.load();
+  f.version_major = sb.version_major.load();
+  f.version_minor = sb.version_minor.load();
+  f.feature_compat = sb.feature_compat.load();
+  f.feature_incompat = sb.feature_incompat.load();
+  f.build_time_sec = static_cast<int64_t>(sb.build_time_sec.load());
+  f.build_time_nsec = sb.build_time_nsec.load();
   return {};
 }
 
-Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
+// Mount's superblock check, its failure logged as mount has always logged it.
+Status parse_superblock(const Platform& platform, const uint8_t* image, size_t length,
+                        Geometry& geo) {
   Superblock checked;
   Status s = check_superblock(image, length, checked);
-  if (!s.ok()) {
-    if (s.error() == Error::kCorrupt) {
-      fs.report(0, Message() << "bakefs: bad superblock: " << checked.reason);
-    } else if (s.error() == Error::kNotSupported) {
-      fs.report(0, Message() << "bakefs: " << checked.reason << " " << checked.value);
-    } else {
-      fs.report(0, Message() << "bakefs: " << checked.reason);
-    }
+  if (s.ok()) {
+    geo = checked.geo;
     return s;
   }
-  const fmt::Superblock& sb = checked.sb;
-  const uint64_t image_size = checked.image_size;
-  fs.image = image;
-  fs.image_size = image_size;
-  fs.block_log = sb.block_log;
-  fs.block_size = 1u << sb.block_log;
-  fs.unit_log = sb.unit_log;
-  fs.inode_count = sb.inode_count.load();
-  fs.block_count = sb.block_count.load();
-  fs.slot_count = checked.slot_count;
-  fs.id_count = checked.id_count;
-  fs.unit_count = checked.unit_count;
-  fs.data = checked.data;
-  fs.meta = checked.meta;
-  fs.inodes = checked.inodes;
-  fs.blocks = checked.blocks;
-  fs.ids = checked.ids;
-  fs.dictionary = checked.dictionary;
-  fs.boot = checked.boot;
-  fs.heap = checked.heap;
-  fs.checksums = checked.checksums;
-
-  fs.stats.block_size = fs.block_size;
-  fs.stats.name_max = fmt::kMaxNameLength;
-  fs.stats.image_size = image_size;
-  fs.stats.inode_count = fs.inode_count;
-  fs.stats.max_ino = fs.slot_count;
-  fs.stats.block_count = fs.block_count;
-  fs.stats.file_bytes = sb.file_bytes.load();
-  fs.stats.stored_bytes = sb.stored_bytes.load();
-  fs.stats.version_major = sb.version_major.load();
-  fs.stats.version_minor = sb.version_minor.load();
-  fs.stats.feature_compat = sb.feature_compat.load();
-  fs.stats.feature_incompat = sb.feature_incompat.load();
-  fs.stats.build_time_sec = static_cast<int64_t>(sb.build_time_sec.load());
-  fs.stats.build_time_nsec = sb.build_time_nsec.load();
-  return {};
+  Message m;
+  if (s.error() == Error::kCorrupt) {
+    m << "bakefs: bad superblock: " << checked.reason;
+  } else if (s.error() == Error::kNotSupported) {
+    m << "bakefs: " << checked.reason << " " << checked.value;
+  } else {
+    m << "bakefs: " << checked.reason;
+  }
+  platform.log(0, m.c_str());
+  return s;
 }
 
 bool valid_platform(const bakefs_platform* p) {
@@ -198,37 +189,9 @@ bool valid_platform(const bakefs_platform* p) {
 
 void destroy(bakefs_fs* fs) {
   const Platform platform = fs->platform;
-  fs->cache.fini(platform);
-  fs->decompressors.fini(platform);
-  fs->ordered_dirs.fini(platform);
-  fs->verified_blocks.fini(platform);
-  fs->verified_units.fini(platform);
+  fs->fini();
   fs->~bakefs_fs();
   platform.free(fs, sizeof(bakefs_fs));
-}
-
-Status setup(bakefs_fs& fs, const bakefs_mount_options& o) {
-  uint32_t slots = o.verify_slots != 0 ? o.verify_slots : kDefaultVerifySlots;
-  if ((slots & (slots - 1)) != 0 || slots > kMaxVerifySlots) return Error::kInvalid;
-  uint32_t contexts = o.decompressors != 0 ? o.decompressors : kDefaultDecompressors;
-  if (contexts > kMaxDecompressors) return Error::kInvalid;
-  size_t cache = o.cache_bytes != 0 ? o.cache_bytes : kDefaultCacheBytes;
-  fs.verify = (o.flags & BAKEFS_MOUNT_NO_VERIFY) == 0;
-  BAKEFS_CHECK(fs.verified_units.init(fs.platform, slots));
-  BAKEFS_CHECK(fs.verified_blocks.init(fs.platform, slots));
-  BAKEFS_CHECK(fs.ordered_dirs.init(fs.platform, slots));
-  // The dictionary is loaded at mount (at most kMaxDictionarySize bytes, checked first).
-  const uint8_t* dictionary = nullptr;
-  if (fs.dictionary.size != 0) {
-    dictionary = BAKEFS_TRY(fs.meta_bytes(fs.dictionary, 0, fs.dictionary.size));
-  }
-  BAKEFS_CHECK(fs.decompressors.init(fs.platform, contexts, dictionary,
-                                     static_cast<size_t>(fs.dictionary.size)));
-  BAKEFS_CHECK(fs.cache.init(fs.platform, cache, fs.block_size));
-  fs.keep_whole = (o.flags & BAKEFS_MOUNT_NO_PAGE_CACHE) != 0;
-  fs.max_pins = max_of<uint32_t>(1, min_of<uint32_t>(kMaxPinsPerRead, fs.cache.entries() / 4));
-  fs.stats.max_pins = fs.max_pins;
-  return {};
 }
 
 // The root must be a directory: one inode load, so mount stays O(1).
@@ -247,17 +210,59 @@ Status check_root(bakefs_fs& fs) {
 
 using namespace bakefs;
 
+Status bakefs_fs::init(const bakefs_mount_options& o) {
+  uint32_t slots = o.verify_slots != 0 ? o.verify_slots : kDefaultVerifySlots;
+  if ((slots & (slots - 1)) != 0 || slots > kMaxVerifySlots) return Error::kInvalid;
+  uint32_t contexts = o.decompressors != 0 ? o.decompressors : kDefaultDecompressors;
+  if (contexts > kMaxDecompressors) return Error::kInvalid;
+  size_t cache = o.cache_bytes != 0 ? o.cache_bytes : kDefaultCacheBytes;
+  verify_ = (o.flags & BAKEFS_MOUNT_NO_VERIFY) == 0;
+  BAKEFS_CHECK(verified_units_.init(platform, slots));
+  BAKEFS_CHECK(verified_blocks_.init(platform, slots));
+  BAKEFS_CHECK(ordered_dirs_.init(platform, slots));
+  // The dictionary is loaded at mount (at most kMaxDictionarySize bytes, checked first).
+  const uint8_t* dictionary = nullptr;
+  if (geo.dictionary.size != 0) {
+    dictionary = BAKEFS_TRY(meta_bytes(geo.dictionary, 0, geo.dictionary.size));
+  }
+  BAKEFS_CHECK(decompressors_.init(platform, contexts, dictionary,
+                                   static_cast<size_t>(geo.dictionary.size)));
+  BAKEFS_CHECK(cache_.init(platform, cache, geo.block_size));
+  keep_whole_ = (o.flags & BAKEFS_MOUNT_NO_PAGE_CACHE) != 0;
+  max_pins_ = max_of<uint32_t>(1, min_of<uint32_t>(kMaxPinsPerRead, cache_.entries() / 4));
+  return {};
+}
+
+void bakefs_fs::fini() {
+  cache_.fini(platform);
+  decompressors_.fini(platform);
+  ordered_dirs_.fini(platform);
+  verified_blocks_.fini(platform);
+  verified_units_.fini(platform);
+}
+
+bakefs_fsstat bakefs_fs::statfs() const {
+  bakefs_fsstat out = geo.figures;
+  out.max_pins = max_pins_;
+  out.decompressions = decompressors_.count(platform);
+  out.uncached_fills = cache_.uncached(platform);
+  out.pinned = cache_.pinned(platform);
+  return out;
+}
+
 extern "C" int bakefs_mount(const void* image, size_t length, const bakefs_platform* platform,
                             const bakefs_mount_options* options, bakefs_fs** out) {
   if (out == nullptr) return BAKEFS_EINVAL;
   *out = nullptr;
   if (image == nullptr || !valid_platform(platform)) return BAKEFS_EINVAL;
+  Geometry geo;
+  Status s = parse_superblock(Platform(*platform), static_cast<const uint8_t*>(image), length, geo);
+  if (!s.ok()) return s.code();
   void* memory = platform->alloc(platform->ctx, sizeof(bakefs_fs), alignof(bakefs_fs));
   if (memory == nullptr) return BAKEFS_ENOMEM;
-  bakefs_fs* fs = new (memory) bakefs_fs(*platform);
+  bakefs_fs* fs = new (memory) bakefs_fs(*platform, geo);
   bakefs_mount_options defaults = {};
-  Status s = parse_superblock(*fs, static_cast<const uint8_t*>(image), length);
-  if (s.ok()) s = setup(*fs, options != nullptr ? *options : defaults);
+  s = fs->init(options != nullptr ? *options : defaults);
   if (s.ok()) s = check_root(*fs);
   if (!s.ok()) {
     destroy(fs);
@@ -285,10 +290,7 @@ extern "C" void bakefs_unmount(bakefs_fs* fs) {
 
 extern "C" int bakefs_statfs(bakefs_fs* fs, bakefs_fsstat* out) {
   if (fs == nullptr || out == nullptr) return BAKEFS_EINVAL;
-  *out = fs->stats;
-  out->decompressions = fs->decompressors.count(fs->platform);
-  out->uncached_fills = fs->cache.uncached(fs->platform);
-  out->pinned = fs->cache.pinned(fs->platform);
+  *out = fs->statfs();
   return BAKEFS_OK;
 }
 
