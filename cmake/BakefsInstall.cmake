@@ -93,6 +93,6 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/platform/rump/
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/platform/rump/zstd/get-zstd-source.sh
         DESTINATION ${BAKEFS_DATA_DIR}/platform/rump/zstd COMPONENT dev)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/driver/ DESTINATION ${BAKEFS_DATA_DIR}/driver
-        COMPONENT dev FILES_MATCHING PATTERN "*.cpp" PATTERN "*.h")
+        COMPONENT dev FILES_MATCHING PATTERN "*.cpp" PATTERN "*.h" PATTERN "flags.mk")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/bakefs DESTINATION ${BAKEFS_DATA_DIR}/include
         COMPONENT dev)

@@ -5,8 +5,12 @@
 #                             src-netbsd's Makefile.rump and sys/arch/*/Makefile use (no red
 #                             zone, no FPU/vector registers, freestanding), PIC so that the
 #                             objects also go into a shared rump component.
-#   BAKEFS_KERNEL_CXX_FLAGS   what C++ needs on top: no exceptions, RTTI, thread-safe statics
-#                             (__cxa_guard_*), unwind tables or fortified libc calls.
+#   BAKEFS_KERNEL_ARCH_FLAGS  the architecture's part of the above (no red zone, no FPU/vector
+#                             registers): what platform/rump/Makefile takes from the kernel's
+#                             CFLAGS (${CFLAGS:M-m*}) for the core.
+#   BAKEFS_KERNEL_CXX_FLAGS   the core's C++: driver/flags.mk's rules for every build and for a
+#                             kernel build (no exceptions, RTTI, thread-safe statics, unwind
+#                             tables or fortified libc calls), with the arch flags and -fPIC.
 #   BAKEFS_KERNEL_CC_INCLUDE  the C compiler's own freestanding headers (<stddef.h>,
 #                             <stdint.h>, <limits.h>), for code compiled with -nostdinc.
 #
@@ -17,16 +21,18 @@
 #   bakefs_rump_rename(<output> <input>)       custom command: scripts/rump-rename.
 include_guard(GLOBAL)
 
-set(BAKEFS_KERNEL_CODEGEN -ffreestanding -fno-common -fno-strict-aliasing -fno-stack-protector
-                          -fPIC)
+include(${CMAKE_CURRENT_LIST_DIR}/BakefsCoreFlags.cmake)
+
+set(BAKEFS_KERNEL_ARCH_FLAGS "")
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$")
-  list(APPEND BAKEFS_KERNEL_CODEGEN -mno-red-zone -mno-mmx -mno-sse -mno-avx -msoft-float)
+  set(BAKEFS_KERNEL_ARCH_FLAGS -mno-red-zone -mno-mmx -mno-sse -mno-avx -msoft-float)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
-  list(APPEND BAKEFS_KERNEL_CODEGEN -mgeneral-regs-only)
+  set(BAKEFS_KERNEL_ARCH_FLAGS -mgeneral-regs-only)
 endif()
-set(BAKEFS_KERNEL_CXX_FLAGS -fno-exceptions -fno-rtti -fno-threadsafe-statics
-                            -fno-asynchronous-unwind-tables -fno-unwind-tables
-                            -fno-builtin-malloc -fvisibility=hidden -U_FORTIFY_SOURCE)
+set(BAKEFS_KERNEL_CODEGEN -ffreestanding -fno-common -fno-strict-aliasing -fno-stack-protector
+                          -fPIC ${BAKEFS_KERNEL_ARCH_FLAGS})
+set(BAKEFS_KERNEL_CXX_FLAGS ${BAKEFS_KERNEL_ARCH_FLAGS} -fPIC ${BAKEFS_CORE_CXXFLAGS}
+                            ${BAKEFS_CORE_KERNEL_CXXFLAGS})
 
 execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=include
                 OUTPUT_VARIABLE BAKEFS_KERNEL_CC_INCLUDE OUTPUT_STRIP_TRAILING_WHITESPACE)

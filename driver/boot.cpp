@@ -24,18 +24,20 @@ Status bad_record(const bakefs_fs& fs, uint64_t offset, const char* what) {
 Status boot_record(bakefs_fs& fs, uint32_t type, uint32_t index, const void** data,
                    size_t* length) {
   uint64_t offset = 0;
-  while (offset < fs.boot.size) {
-    if (!fs.boot.contains(offset, sizeof(fmt::BootRecord))) return bad_record(fs, offset, "cut");
-    const auto header = BAKEFS_TRY(fs.meta_load<fmt::BootRecord>(fs.boot, offset));
+  while (offset < fs.geo.boot.size) {
+    if (!fs.geo.boot.contains(offset, sizeof(fmt::BootRecord)))
+      return bad_record(fs, offset, "cut");
+    const auto header = BAKEFS_TRY(fs.meta_load<fmt::BootRecord>(fs.geo.boot, offset));
     const uint32_t size = header.length.load();
     if (header.flags.load() != 0) return bad_record(fs, offset, "flags");
-    if (size > fmt::kMaxBootRecord || !fs.boot.contains(offset + sizeof(header), size)) {
+    if (size > fmt::kMaxBootRecord || !fs.geo.boot.contains(offset + sizeof(header), size)) {
       return bad_record(fs, offset, "length");
     }
     const uint16_t record_type = header.type.load();
     if (record_type == fmt::kBootRoot && size != 4) return bad_record(fs, offset, "root flags");
     if (record_type == type || record_type == fmt::kBootTmpfs) {
-      const uint8_t* payload = BAKEFS_TRY(fs.meta_bytes(fs.boot, offset + sizeof(header), size));
+      const uint8_t* payload =
+          BAKEFS_TRY(fs.meta_bytes(fs.geo.boot, offset + sizeof(header), size));
       if (record_type == fmt::kBootTmpfs && !valid_tmpfs_path(payload, size)) {
         return bad_record(fs, offset, "tmpfs path");
       }
@@ -76,4 +78,17 @@ extern "C" int bakefs_boot_record(bakefs_fs* fs, uint32_t type, uint32_t index, 
   *data = nullptr;
   *length = 0;
   return to_status(boot_record(*fs, type, index, data, length));
+}
+
+extern "C" int bakefs_boot_root(bakefs_fs* fs, uint32_t* flags) {
+  if (flags != nullptr) *flags = BAKEFS_BOOT_ROOT_DEFAULT;
+  if (fs == nullptr || flags == nullptr) return BAKEFS_EINVAL;
+  const void* data;
+  size_t length;
+  int s = to_status(boot_record(*fs, fmt::kBootRoot, 0, &data, &length));
+  if (s != BAKEFS_OK) return s;
+  fmt::le32 record;  // 4 bytes: boot_record() checked the length
+  copy_bytes(&record, data, sizeof(record));
+  *flags = record.load();
+  return BAKEFS_OK;
 }

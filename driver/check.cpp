@@ -2,7 +2,7 @@
 // link counts against references. Its work is linear in the image: objects that inodes may
 // share (block lists, xattr sets) are checked once.
 // SPDX-License-Identifier: BSD-2-Clause
-#include "fs.h"
+#include "dir.h"
 
 using namespace bakefs;
 
@@ -71,20 +71,20 @@ class Checker {
         report_(report),
         ctx_(ctx),
         max_(max_problems),
-        lists_(fs.platform, fs.inode_count),
-        xattr_sets_(fs.platform, fs.inode_count),
-        dir_blocks_(fs.platform, fs.inode_count) {
+        lists_(fs.platform, fs.geo.inode_count),
+        xattr_sets_(fs.platform, fs.geo.inode_count),
+        dir_blocks_(fs.platform, fs.geo.inode_count) {
     const Platform& p = fs.platform;
-    references_ = p.alloc_array<uint32_t>(fs.slot_count);
-    dir_names_ = p.alloc_array<uint8_t>(fs.slot_count);
+    references_ = p.alloc_array<uint32_t>(fs.geo.slot_count);
+    dir_names_ = p.alloc_array<uint8_t>(fs.geo.slot_count);
     if (references_ == nullptr || dir_names_ == nullptr || !lists_.have_memory() ||
         !xattr_sets_.have_memory() || !dir_blocks_.have_memory()) {
       out_of_memory_ = true;
     }
   }
   ~Checker() {
-    fs_.platform.free_array(references_, fs_.slot_count);
-    fs_.platform.free_array(dir_names_, fs_.slot_count);
+    fs_.platform.free_array(references_, fs_.geo.slot_count);
+    fs_.platform.free_array(dir_names_, fs_.geo.slot_count);
   }
   Checker(const Checker&) = delete;
   Checker& operator=(const Checker&) = delete;
@@ -129,20 +129,20 @@ class Checker {
 };
 
 void Checker::check_units() {
-  for (uint32_t unit = 0; unit < fs_.unit_count && !full(); ++unit) {
+  for (uint32_t unit = 0; unit < fs_.geo.unit_count && !full(); ++unit) {
     failed(fs_.verify_unit(unit, true), "metadata unit", unit);
   }
 }
 
 void Checker::check_blocks() {
   const Platform& p = fs_.platform;
-  uint8_t* scratch = static_cast<uint8_t*>(p.alloc(fs_.block_size, 64));
+  uint8_t* scratch = static_cast<uint8_t*>(p.alloc(fs_.geo.block_size, 64));
   if (scratch == nullptr) {
     out_of_memory_ = true;
     return;
   }
-  uint64_t expected = fs_.data.offset;
-  for (uint32_t id = 0; id < fs_.block_count && !full(); ++id) {
+  uint64_t expected = fs_.geo.data.offset;
+  for (uint32_t id = 0; id < fs_.geo.block_count && !full(); ++id) {
     auto b = fs_.load_block(id);
     if (failed(b.ok() ? Status() : Status(b.error()), "block", id)) continue;
     const BlockInfo& block = b.value();
@@ -154,11 +154,11 @@ void Checker::check_blocks() {
     if (failed(fs_.verify_block(id, block, true), "block", id)) continue;
     if (!block.raw()) failed(fs_.decompress(block, scratch), "block", id);
   }
-  if (expected != fs_.data.offset + fs_.data.size) {
-    problem(Message() << "data extent has " << fs_.data.offset + fs_.data.size - expected
+  if (expected != fs_.geo.data.offset + fs_.geo.data.size) {
+    problem(Message() << "data extent has " << fs_.geo.data.offset + fs_.geo.data.size - expected
                       << " bytes after the last block");
   }
-  p.free(scratch, fs_.block_size);
+  p.free(scratch, fs_.geo.block_size);
 }
 
 // The listed blocks of a file: each a hole or a block of exactly the expected size. Files with
@@ -172,7 +172,7 @@ Status Checker::check_block_list(const InodeInfo& n, uint64_t listed, uint32_t t
   holes = 0;
   Status s;
   for (uint64_t index = 0; index < listed && s.ok(); ++index) {
-    auto where = fs_.place(n, index << fs_.block_log);
+    auto where = fs_.place(n, index << fs_.geo.block_log);
     if (!where.ok()) {
       s = where.error();
     } else if (where.value().block_id == fmt::kHoleBlock) {
@@ -187,14 +187,13 @@ Status Checker::check_block_list(const InodeInfo& n, uint64_t listed, uint32_t t
 }
 
 Status Checker::check_regular(const InodeInfo& n) {
-  const uint64_t full = n.size >> fs_.block_log;
-  const uint32_t tail = static_cast<uint32_t>(n.size & (fs_.block_size - 1));
-  const bool fragment = (n.flags & fmt::kInodeHasTail) != 0;
-  const uint64_t listed = full + (tail != 0 && !fragment ? 1 : 0);
+  const FileGeometry g = FileGeometry::of(n.size, n.flags, fs_.geo.block_log);
   uint32_t holes = 0;
-  if (listed != 0) BAKEFS_CHECK(check_block_list(n, listed, fragment ? 0 : tail, holes));
-  if (fragment) {
-    Placement where = BAKEFS_TRY(fs_.place(n, full << fs_.block_log));
+  if (g.listed != 0) {
+    BAKEFS_CHECK(check_block_list(n, g.listed, g.tail_in_fragment ? 0 : g.tail, holes));
+  }
+  if (g.tail_in_fragment) {
+    Placement where = BAKEFS_TRY(fs_.place(n, g.full << fs_.geo.block_log));
     (void)BAKEFS_TRY(fs_.placed_block(where));
   }
   uint32_t recorded = BAKEFS_TRY(fs_.hole_count(n));
@@ -202,46 +201,28 @@ Status Checker::check_regular(const InodeInfo& n) {
   return {};
 }
 
+// The rules of lookup and readdir (dir.h), applied to every entry: names, order, and the
+// inode each names (entry_inode()); then the references for the link counts.
 Status Checker::check_directory(const InodeInfo& n) {
-  if (!fs_.heap.contains(n.data, n.size)) return Error::kCorrupt;
+  DirBlock block = BAKEFS_TRY(DirBlock::open(fs_, n));
   // Two directories never share entries: that is how loops and doubled trees start. (Empty
   // directories may share an empty block.)
-  if (n.aux0 != 0) {
-    if (dir_blocks_.find(n.data, 0, 0) != nullptr) return Error::kCorrupt;
-    dir_blocks_.insert(n.data, 0, 0, 0, true);
+  if (block.entry_count() != 0) {
+    if (dir_blocks_.find(block.heap_offset(), 0, 0) != nullptr) return Error::kCorrupt;
+    dir_blocks_.insert(block.heap_offset(), 0, 0, 0, true);
   }
-  const uint64_t names_start = uint64_t{n.aux0} * sizeof(fmt::DirEntry);
-  const uint8_t* prev = nullptr;
-  uint32_t prev_length = 0;
-  for (uint32_t i = 0; i < n.aux0; ++i) {
-    auto e = BAKEFS_TRY(
-        fs_.meta_load<fmt::DirEntry>(fs_.heap, n.data + uint64_t{i} * sizeof(fmt::DirEntry)));
-    uint32_t offset = e.name_offset.load(), length = e.name_length.load();
-    if (length == 0 || length > fmt::kMaxNameLength || offset < names_start ||
-        !fits(offset, length, n.size)) {
-      return Error::kCorrupt;
-    }
-    const uint8_t* name = BAKEFS_TRY(fs_.meta_bytes(fs_.heap, n.data + offset, length));
-    for (uint32_t k = 0; k < length; ++k) {
-      if (name[k] == '/' || name[k] == '\0') return Error::kCorrupt;
-    }
-    if ((length == 1 && name[0] == '.') || (length == 2 && name[0] == '.' && name[1] == '.')) {
-      return Error::kCorrupt;
-    }
-    if (prev != nullptr) {  // strictly ascending
-      int c = compare_bytes(prev, name, min_of(prev_length, length));
-      if (c > 0 || (c == 0 && prev_length >= length)) return Error::kCorrupt;
-    }
-    prev = name;
-    prev_length = length;
-    bakefs_ino ino = e.ino.load();
-    InodeInfo child = BAKEFS_TRY(fs_.entry_inode(n.ino, ino, e.type));
+  DirEntryInfo previous{};
+  for (uint32_t i = 0; i < block.entry_count(); ++i) {
+    DirEntryInfo e = BAKEFS_TRY(block.entry(i));
+    if (!follows(previous, e)) return Error::kCorrupt;
+    previous = e;
+    InodeInfo child = BAKEFS_TRY(fs_.entry_inode(n.ino, e.ino, e.type));
     if (references_ != nullptr) {
-      references_[ino - 1] += 1;
+      references_[e.ino - 1] += 1;
       if (child.is_dir()) references_[n.ino - 1] += 1;  // the child's ".."
     }
-    if (child.is_dir() && dir_names_ != nullptr && dir_names_[ino - 1] < 255) {
-      dir_names_[ino - 1] += 1;
+    if (child.is_dir() && dir_names_ != nullptr && dir_names_[e.ino - 1] < 255) {
+      dir_names_[e.ino - 1] += 1;
     }
   }
   return {};
@@ -259,7 +240,7 @@ Status Checker::check_xattrs(const InodeInfo& n) {
 
 void Checker::check_inodes() {
   uint32_t found = 0;
-  for (bakefs_ino ino = 1; ino <= fs_.slot_count && !full(); ++ino) {
+  for (bakefs_ino ino = 1; ino <= fs_.geo.slot_count && !full(); ++ino) {
     auto r = fs_.load_inode(ino);
     if (failed(r.ok() ? Status() : Status(r.error()), "inode", ino)) continue;
     const InodeInfo& n = r.value();
@@ -285,9 +266,9 @@ void Checker::check_inodes() {
     if (s.ok() && n.nlink == 0) s = Error::kCorrupt;
     failed(s, "inode", ino);
   }
-  if (found != fs_.inode_count) {
+  if (found != fs_.geo.inode_count) {
     problem(Message() << "inode table holds " << found << " inodes, the superblock says "
-                      << fs_.inode_count);
+                      << fs_.geo.inode_count);
   }
   check_link_counts();
 }
@@ -295,7 +276,7 @@ void Checker::check_inodes() {
 void Checker::check_link_counts() {
   if (references_ == nullptr || dir_names_ == nullptr || full()) return;
   references_[fmt::kRootIno - 1] += 1;  // the root's ".." is itself
-  for (bakefs_ino ino = 1; ino <= fs_.slot_count && !full(); ++ino) {
+  for (bakefs_ino ino = 1; ino <= fs_.geo.slot_count && !full(); ++ino) {
     auto r = fs_.load_inode(ino);
     if (!r.ok()) continue;
     const InodeInfo& n = r.value();

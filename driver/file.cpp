@@ -9,7 +9,7 @@ using namespace bakefs;
 namespace {
 
 bakefs_file file_of(const InodeInfo& n) {
-  return bakefs_file{n.ino, n.flags, n.size, n.block_list(), n.aux0, n.aux1};
+  return bakefs_file{n.ino, n.flags, n.size, n.block_list(), n.tail_block(), n.tail_offset()};
 }
 
 }  // namespace
@@ -19,22 +19,20 @@ Result<Placement> bakefs_fs::place(const InodeInfo& n, uint64_t offset) {
 }
 
 Result<Placement> bakefs_fs::place(const bakefs_file& f, uint64_t offset) {
-  uint64_t index = offset >> block_log;
-  uint32_t in_block = static_cast<uint32_t>(offset & (block_size - 1));
-  uint64_t full = f.size >> block_log;
-  uint32_t tail = static_cast<uint32_t>(f.size & (block_size - 1));
-  bool tail_in_fragment = (f.flags_ & fmt::kInodeHasTail) != 0;
-  if (tail_in_fragment && tail == 0) return Error::kCorrupt;
-  uint64_t listed = full + (tail != 0 && !tail_in_fragment ? 1 : 0);
-  if (index < listed) {
-    if (!heap.contains(f.list_, listed * 4)) return Error::kCorrupt;
-    auto id = BAKEFS_TRY(meta_load<fmt::le32>(heap, f.list_ + index * 4));
-    uint32_t raw_size = index < full ? block_size : tail;
-    return Placement{id.load(), in_block, raw_size - in_block, raw_size};
+  uint64_t index = offset >> geo.block_log;
+  uint32_t in_block = static_cast<uint32_t>(offset & (geo.block_size - 1));
+  const FileGeometry g = FileGeometry::of(f.size, f.flags_, geo.block_log);
+  if (!g.sound()) return Error::kCorrupt;
+  if (index < g.listed) {
+    if (!geo.heap.contains(f.list_, g.listed * 4)) return Error::kCorrupt;
+    auto id = BAKEFS_TRY(meta_load<fmt::le32>(geo.heap, f.list_ + index * 4));
+    uint32_t raw_size = index < g.full ? geo.block_size : g.tail;
+    return Placement{id.load(), in_block, raw_size - in_block, false, raw_size};
   }
   // The tail, inside a fragment block shared with other files' tails.
-  if (f.tail_offset_ > block_size || tail > block_size - f.tail_offset_) return Error::kCorrupt;
-  return Placement{f.tail_block_, f.tail_offset_ + in_block, tail - in_block, 0};
+  if (f.tail_offset_ > geo.block_size || g.tail > geo.block_size - f.tail_offset_)
+    return Error::kCorrupt;
+  return Placement{f.tail_block_, f.tail_offset_ + in_block, g.tail - in_block, true, 0};
 }
 
 Result<bakefs_file> bakefs_fs::open_file(bakefs_ino ino) {
@@ -49,7 +47,7 @@ Result<Piece> bakefs_fs::piece(const bakefs_file& f, uint64_t offset, uint64_t m
   Piece p{};
   p.length = static_cast<uint32_t>(min_of<uint64_t>(where.available, max));
   if (where.block_id == fmt::kHoleBlock) {
-    if (where.raw_size == 0) return Error::kCorrupt;  // a tail is never a hole fragment
+    if (where.fragment) return Error::kCorrupt;  // a tail is never a hole fragment
     p.kind = Piece::kHole;
     return p;
   }
@@ -57,7 +55,7 @@ Result<Piece> bakefs_fs::piece(const bakefs_file& f, uint64_t offset, uint64_t m
   if (block.raw()) {
     BAKEFS_CHECK(verify_block(where.block_id, block, false));
     p.kind = Piece::kRaw;
-    p.data = image + block.offset + where.in_block;
+    p.data = geo.image + block.offset + where.in_block;
     return p;
   }
   p.kind = Piece::kCompressed;
@@ -68,14 +66,23 @@ Result<Piece> bakefs_fs::piece(const bakefs_file& f, uint64_t offset, uint64_t m
 }
 
 Result<CacheEntry*> bakefs_fs::pin_block(uint32_t id, const BlockInfo& block) {
-  return cache.pin(platform, id, [&](uint8_t* buffer) -> Status {
+  return cache_.pin(platform, id, [&](uint8_t* buffer) -> Status {
     BAKEFS_CHECK(verify_block(id, block, false));
     return decompress(block, buffer);
   });
 }
 
+Status bakefs_fs::copy_block_bytes(const Piece& p, uint8_t* dst) {
+  auto fill = [&](uint8_t* buffer) -> Status {
+    BAKEFS_CHECK(verify_block(p.block_id, p.block, false));
+    return decompress(p.block, buffer);
+  };
+  return cache_.copy(platform, p.block_id, p.block.raw_size, p.in_block, dst, p.length, keep_whole_,
+                     fill);
+}
+
 Result<const uint8_t*> bakefs_fs::symlink_target(const InodeInfo& n) {
-  const uint8_t* target = BAKEFS_TRY(meta_bytes(heap, n.data, n.size));
+  const uint8_t* target = BAKEFS_TRY(meta_bytes(geo.heap, n.data, n.size));
   for (uint64_t i = 0; i < n.size; ++i) {
     if (target[i] == '\0') return Error::kCorrupt;  // a C string could not hold it
   }
@@ -85,16 +92,16 @@ Result<const uint8_t*> bakefs_fs::symlink_target(const InodeInfo& n) {
 Result<BlockInfo> bakefs_fs::placed_block(const Placement& where) {
   BlockInfo block = BAKEFS_TRY(load_block(where.block_id));
   // A listed block has an exact size; a fragment must hold the whole tail.
-  if (where.raw_size != 0 ? block.raw_size != where.raw_size
-                          : where.in_block + where.available > block.raw_size) {
+  if (!where.fragment ? block.raw_size != where.raw_size
+                      : where.in_block + where.available > block.raw_size) {
     return Error::kCorrupt;
   }
   return block;
 }
 
 Status bakefs_fs::decompress(const BlockInfo& block, uint8_t* dst) {
-  BAKEFS_CHECK(decompressors.decompress(platform, dst, block.raw_size, image + block.offset,
-                                        block.stored_size));
+  BAKEFS_CHECK(decompressors_.decompress(platform, dst, block.raw_size, geo.image + block.offset,
+                                         block.stored_size));
   if (block.x86) x86_filter::decode(dst, block.raw_size);
   return {};
 }
@@ -118,7 +125,7 @@ bool joins(const bakefs_span& prev, const bakefs_span& next) {
 void release(bakefs_fs& fs, bakefs_span* spans, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     if (spans[i].pin_ != nullptr) {
-      fs.cache.release(fs.platform, static_cast<CacheEntry*>(spans[i].pin_));
+      fs.release_block(static_cast<CacheEntry*>(spans[i].pin_));
     }
     spans[i].pin_ = nullptr;
   }
@@ -142,7 +149,7 @@ Status file_spans(bakefs_fs& fs, const bakefs_file& f, uint64_t offset, uint64_t
     bakefs_span span{nullptr, piece.length, nullptr};
     if (piece.kind == Piece::kRaw) span.data = piece.data;
     if (piece.kind == Piece::kCompressed) {
-      if (pins == fs.max_pins || n == max_spans) break;
+      if (pins == fs.max_pins() || n == max_spans) break;
       auto entry = fs.pin_block(piece.block_id, piece.block);
       if (!entry.ok()) {
         release(fs, spans, n);
@@ -179,12 +186,7 @@ Status read(bakefs_fs& fs, bakefs_ino ino, uint64_t offset, uint8_t* buf, size_t
     } else if (p.kind == Piece::kRaw) {
       copy_bytes(buf, p.data, p.length);
     } else {
-      auto fill = [&](uint8_t* buffer) -> Status {
-        BAKEFS_CHECK(fs.verify_block(p.block_id, p.block, false));
-        return fs.decompress(p.block, buffer);
-      };
-      BAKEFS_CHECK(fs.cache.copy(fs.platform, p.block_id, p.block.raw_size, p.in_block, buf,
-                                 p.length, fs.keep_whole, fill));
+      BAKEFS_CHECK(fs.copy_block_bytes(p, buf));
     }
     buf += p.length;
     offset += p.length;
@@ -200,7 +202,7 @@ Status map(bakefs_fs& fs, bakefs_ino ino, uint64_t offset, const void** data, si
   bakefs_file f = BAKEFS_TRY(fs.open_file(ino));
   if (offset >= f.size) return {};
   // To the end of the block: one piece.
-  Piece p = BAKEFS_TRY(fs.piece(f, offset, fs.block_size - (offset & (fs.block_size - 1))));
+  Piece p = BAKEFS_TRY(fs.piece(f, offset, fs.geo.block_size - (offset & (fs.geo.block_size - 1))));
   if (p.kind != Piece::kRaw) return Error::kNotSupported;
   *data = p.data;
   *length = p.length;
@@ -216,8 +218,8 @@ Status extents(bakefs_fs& fs, bakefs_ino ino, bakefs_extent_fn emit, void* ctx) 
       BlockInfo block = BAKEFS_TRY(fs.placed_block(where));
       e.raw_size = block.raw_size;
       e.stored_size = block.stored_size;
-      if (where.raw_size == 0) e.flags |= BAKEFS_EXTENT_FRAGMENT;
-    } else if (where.raw_size == 0) {
+      if (where.fragment) e.flags |= BAKEFS_EXTENT_FRAGMENT;
+    } else if (where.fragment) {
       return Error::kCorrupt;
     }
     if (emit(ctx, &e) != 0) return {};

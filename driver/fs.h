@@ -28,6 +28,24 @@ struct Range {
   bool contains(uint64_t off, uint64_t len) const { return fits(off, len, size); }
 };
 
+// What mount read from the superblock and checked (mount.cpp, also bakefs_probe): fixed for
+// the life of the mount. Every extent lies inside the image, every table inside meta.
+struct Geometry {
+  const uint8_t* image = nullptr;
+  uint64_t image_size = 0;
+  uint32_t block_log = 0;
+  uint32_t block_size = 0;
+  uint32_t unit_log = 0;  // metadata checksum unit: 1 << unit_log bytes
+  uint32_t inode_count = 0;
+  uint32_t slot_count = 0;  // inode numbers are 1..slot_count
+  uint32_t id_count = 0;
+  uint32_t block_count = 0;
+  uint32_t unit_count = 0;
+  uint32_t feature_incompat = 0;
+  Range data, meta, inodes, blocks, ids, heap, checksums, dictionary, boot;
+  bakefs_fsstat figures = {};  // what bakefs_statfs reports of the superblock
+};
+
 // A decoded inode, compact or extended; heap references in bytes. load_inode() checks the
 // fields that every use relies on.
 struct InodeInfo {
@@ -41,13 +59,48 @@ struct InodeInfo {
   uint64_t xattr_ref;  // heap byte offset of the xattr set
   uint64_t data;       // heap byte offset: entry block, symlink target, block list (its count
                        // of holes first when sparse)
-  uint32_t aux0, aux1;
+  uint32_t aux[2];     // the inode's two type-specific words (format.h's aux0, aux1): read
+                       // them through the accessors named after what each type keeps there
 
   uint16_t type() const { return mode & fmt::kTypeMask; }
   bool is_dir() const { return type() == fmt::kTypeDir; }
   bool sparse() const { return (flags & fmt::kInodeSparse) != 0; }
+  // A regular file's tail is in a fragment block shared with other files' tails.
+  bool tail_in_fragment() const { return (flags & fmt::kInodeHasTail) != 0; }
   // Heap byte offset of a regular file's first block id.
   uint64_t block_list() const { return data + (sparse() ? 4 : 0); }
+  // A directory: its entries, and its parent (the root: itself).
+  uint32_t entry_count() const { return aux[0]; }
+  bakefs_ino parent() const { return aux[1]; }
+  // A regular file whose tail_in_fragment(): the fragment block, and where the tail starts in it.
+  uint32_t tail_block() const { return aux[0]; }
+  uint32_t tail_offset() const { return aux[1]; }
+  // A character or block device: its number.
+  uint32_t rdev_major() const { return aux[0]; }
+  uint32_t rdev_minor() const { return aux[1]; }
+};
+
+// A regular file's block layout (format.h): size >> block_log full blocks, then the tail of
+// size % block size bytes, either one more (short) block of the list or bytes of a fragment
+// block. The one reading of it, for placement, holes and the full check.
+struct FileGeometry {
+  uint64_t full;          // whole blocks, each a listed block id
+  uint32_t tail;          // bytes after them (0: none)
+  bool tail_in_fragment;  // the tail is in a fragment block, not in the list
+  uint64_t listed;        // block ids in the list: full, plus the tail's short block
+
+  static FileGeometry of(uint64_t size, uint32_t flags, uint32_t block_log) {
+    FileGeometry g;
+    g.full = size >> block_log;
+    g.tail = static_cast<uint32_t>(size & ((uint32_t{1} << block_log) - 1));
+    g.tail_in_fragment = (flags & fmt::kInodeHasTail) != 0;
+    g.listed = g.full + (g.tail != 0 && !g.tail_in_fragment ? 1 : 0);
+    return g;
+  }
+  // A tail in a fragment that has no bytes: no image has it.
+  bool sound() const { return !tail_in_fragment || tail != 0; }
+  // The listed block that holds the tail (short), if there is one.
+  bool tail_listed() const { return tail != 0 && !tail_in_fragment; }
 };
 
 struct BlockInfo {
@@ -59,12 +112,15 @@ struct BlockInfo {
   bool raw() const { return stored_size == raw_size; }
 };
 
-// Where a file offset lives: a block (or a hole) and the offset inside it.
+// Where a file offset lives: a listed block (or a hole), or the fragment that holds the tail,
+// and the offset inside it.
 struct Placement {
   uint32_t block_id;   // fmt::kHoleBlock for a hole
   uint32_t in_block;   // offset of the file byte inside the block's raw bytes
   uint32_t available;  // file bytes from there to the end of what this block holds for the file
-  uint32_t raw_size;   // expected raw size of the block
+  bool fragment;       // the tail's fragment block, shared with other files' tails: its size is
+                       // its own (at least in_block + available); never a hole
+  uint32_t raw_size;   // a listed block: its exact raw size (the full block, or the short tail)
 };
 
 // One piece of a file's bytes, as the read path meets them: a hole, bytes stored raw (already
@@ -83,30 +139,24 @@ Status check_boot_records(bakefs_fs& fs);
 
 }  // namespace bakefs
 
+// A mounted image: what mount checked (geo, fixed from then on), the metadata and block access
+// every operation goes through, and the caches behind them (private: filled lazily, each
+// with its own lock or atomics, so any thread may call any operation).
 struct bakefs_fs {
-  explicit bakefs_fs(const bakefs_platform& callbacks) : platform(callbacks) {}
+  // mount.cpp: the superblock checked into geometry, then init() with the options.
+  bakefs_fs(const bakefs_platform& callbacks, const bakefs::Geometry& geometry)
+      : platform(callbacks), geo(geometry) {}
+  bakefs_fs(const bakefs_fs&) = delete;
+  bakefs_fs& operator=(const bakefs_fs&) = delete;
+  // The caches and decompressors the options ask for (the dictionary loaded, checked first).
+  bakefs::Status init(const bakefs_mount_options& options);
+  // Gives back what init() took (also after a failed init()).
+  void fini();
+  // bakefs_statfs: the superblock's figures and the caches' counters.
+  bakefs_fsstat statfs() const;
 
-  bakefs::Platform platform;
-  const uint8_t* image = nullptr;
-  uint64_t image_size = 0;
-  uint32_t block_log = 0;
-  uint32_t block_size = 0;
-  uint32_t unit_log = 0;
-  uint32_t inode_count = 0;
-  uint32_t slot_count = 0;  // inode numbers are 1..slot_count
-  uint32_t id_count = 0;
-  uint32_t block_count = 0;
-  uint32_t unit_count = 0;
-  bool verify = true;
-  bool keep_whole = false;  // BAKEFS_MOUNT_NO_PAGE_CACHE
-  uint32_t max_pins = 1;    // per bakefs_file_read call
-  bakefs::Range data, meta, inodes, blocks, ids, heap, checksums, dictionary, boot;
-  bakefs::VerifiedSet verified_units;
-  bakefs::VerifiedSet verified_blocks;
-  bakefs::VerifiedSet ordered_dirs;  // directories whose entries were all seen to ascend
-  bakefs::Decompressors decompressors;
-  bakefs::BlockCache cache;
-  bakefs_fsstat stats = {};
+  const bakefs::Platform platform;
+  const bakefs::Geometry geo;
 
   // Metadata bytes [offset, offset + length) of `range` (offset relative to the range), after
   // their units passed the checksum. The pointer is into the image; copy before decoding.
@@ -120,6 +170,7 @@ struct bakefs_fs {
     return value;
   }
 
+  // force: check again even if checked before, or mounted with BAKEFS_MOUNT_NO_VERIFY.
   bakefs::Status verify_unit(uint32_t unit, bool force);
   // The xattr set at heap offset ref: sound entries, sorted names, exactly filling it.
   bakefs::Status check_xattr_set(uint64_t ref);
@@ -135,6 +186,10 @@ struct bakefs_fs {
   // with it no chain of steps through entries can loop or climb, and the root (its own
   // parent) is nobody's entry.
   bakefs::Result<bakefs::InodeInfo> entry_inode(bakefs_ino dir, bakefs_ino ino, uint32_t type);
+  // A directory whose entries were all seen to ascend (lookup's binary search trusts its
+  // order from then on), and the record of one.
+  bool known_ordered(bakefs_ino dir) const { return ordered_dirs_.contains(dir); }
+  void mark_ordered(bakefs_ino dir) { ordered_dirs_.insert(dir); }
   // A sparse regular file's count of hole blocks, and the bytes they cover; 0 for others.
   bakefs::Result<uint32_t> hole_count(const bakefs::InodeInfo& inode);
   bakefs::Result<uint64_t> hole_bytes(const bakefs::InodeInfo& inode);
@@ -145,8 +200,14 @@ struct bakefs_fs {
   bakefs::Result<bakefs_file> open_file(bakefs_ino ino);
   // The piece of file at offset, at most max bytes (> 0; offset is before EOF).
   bakefs::Result<bakefs::Piece> piece(const bakefs_file& file, uint64_t offset, uint64_t max);
-  // A compressed block's cache entry, pinned (filled, checksum first, on a miss).
+  // A compressed block's cache entry, pinned (filled, checksum first, on a miss), and its
+  // release. One bakefs_file_read call holds at most max_pins() at once.
   bakefs::Result<bakefs::CacheEntry*> pin_block(uint32_t id, const bakefs::BlockInfo& block);
+  void release_block(bakefs::CacheEntry* entry) { cache_.release(platform, entry); }
+  uint32_t max_pins() const { return max_pins_; }
+  // Bytes [in_block, in_block + length) of a compressed piece's block into dst, through the
+  // cache (whole blocks kept only when mounted with BAKEFS_MOUNT_NO_PAGE_CACHE).
+  bakefs::Status copy_block_bytes(const bakefs::Piece& piece, uint8_t* dst);
   // A symlink's target (n.size bytes), checked to hold no NUL.
   bakefs::Result<const uint8_t*> symlink_target(const bakefs::InodeInfo& n);
   // The block a placement points into, checked to hold what the placement expects.
@@ -155,6 +216,16 @@ struct bakefs_fs {
   void report(int level, const bakefs::Message& message) const {
     platform.log(level, message.c_str());
   }
+
+ private:
+  bool verify_ = true;
+  bool keep_whole_ = false;  // BAKEFS_MOUNT_NO_PAGE_CACHE
+  uint32_t max_pins_ = 1;    // per bakefs_file_read call
+  bakefs::VerifiedSet verified_units_;
+  bakefs::VerifiedSet verified_blocks_;
+  bakefs::VerifiedSet ordered_dirs_;
+  bakefs::Decompressors decompressors_;
+  bakefs::BlockCache cache_;
 };
 
 #endif  // BAKEFS_DRIVER_FS_H

@@ -5,56 +5,60 @@
 using namespace bakefs;
 
 Status bakefs_fs::verify_unit(uint32_t unit, bool force) {
-  if (!force && (!verify || verified_units.contains(unit))) return {};
-  uint64_t start = static_cast<uint64_t>(unit) << unit_log;
-  uint64_t length = min_of<uint64_t>(uint64_t{1} << unit_log, meta.size - start);
+  if (!force && (!verify_ || verified_units_.contains(unit))) return {};
+  uint64_t start = static_cast<uint64_t>(unit) << geo.unit_log;
+  uint64_t length = min_of<uint64_t>(uint64_t{1} << geo.unit_log, geo.meta.size - start);
   fmt::le64 stored;
-  copy_bytes(&stored, image + checksums.offset + uint64_t{unit} * 8, sizeof(stored));
-  if (checksum64(image + meta.offset + start, length, fmt::kSeedMetaUnit + unit) != stored.load()) {
+  copy_bytes(&stored, geo.image + geo.checksums.offset + uint64_t{unit} * 8, sizeof(stored));
+  if (checksum64(geo.image + geo.meta.offset + start, length, fmt::kSeedMetaUnit + unit) !=
+      stored.load()) {
     report(0, Message() << "bakefs: checksum mismatch in metadata unit " << unit << " (image bytes "
-                        << meta.offset + start << ".." << meta.offset + start + length << ")");
+                        << geo.meta.offset + start << ".." << geo.meta.offset + start + length
+                        << ")");
     return Error::kChecksum;
   }
-  verified_units.insert(unit);
+  verified_units_.insert(unit);
   return {};
 }
 
 Result<const uint8_t*> bakefs_fs::meta_bytes(const Range& range, uint64_t offset, uint64_t length) {
   if (!range.contains(offset, length)) return Error::kCorrupt;
-  uint64_t start = range.offset + offset - meta.offset;  // ranges lie inside meta (mount)
+  uint64_t start = range.offset + offset - geo.meta.offset;  // ranges lie inside meta (mount)
   if (length != 0) {
-    uint32_t first = static_cast<uint32_t>(start >> unit_log);
-    uint32_t last = static_cast<uint32_t>((start + length - 1) >> unit_log);
+    uint32_t first = static_cast<uint32_t>(start >> geo.unit_log);
+    uint32_t last = static_cast<uint32_t>((start + length - 1) >> geo.unit_log);
     for (uint32_t unit = first; unit <= last; ++unit) BAKEFS_CHECK(verify_unit(unit, false));
   }
-  return image + range.offset + offset;
+  return geo.image + range.offset + offset;
 }
 
 Status bakefs_fs::verify_block(uint32_t id, const BlockInfo& block, bool force) {
-  if (!force && (!verify || verified_blocks.contains(id))) return {};
-  if (checksum64(image + block.offset, block.stored_size, fmt::kSeedBlock + id) != block.checksum) {
+  if (!force && (!verify_ || verified_blocks_.contains(id))) return {};
+  if (checksum64(geo.image + block.offset, block.stored_size, fmt::kSeedBlock + id) !=
+      block.checksum) {
     report(0, Message() << "bakefs: checksum mismatch in data block " << id << " (image bytes "
                         << block.offset << ".." << block.offset + block.stored_size << ")");
     return Error::kChecksum;
   }
-  if (block.raw()) verified_blocks.insert(id);  // compressed ones are checked on every fill
+  if (block.raw()) verified_blocks_.insert(id);  // compressed ones are checked on every fill
   return {};
 }
 
 Result<BlockInfo> bakefs_fs::load_block(uint32_t id) {
-  if (id >= block_count) return Error::kCorrupt;
-  auto e = BAKEFS_TRY(meta_load<fmt::BlockEntry>(blocks, uint64_t{id} * sizeof(fmt::BlockEntry)));
+  if (id >= geo.block_count) return Error::kCorrupt;
+  auto e =
+      BAKEFS_TRY(meta_load<fmt::BlockEntry>(geo.blocks, uint64_t{id} * sizeof(fmt::BlockEntry)));
   const uint32_t raw_field = e.raw_size.load();
   BlockInfo b{e.offset.load(), e.stored_size.load(), raw_field & ~fmt::kBlockX86Filter,
               e.checksum.load(), (raw_field & fmt::kBlockX86Filter) != 0};
   // Only a 1.1 image with the feature may filter, and only compressed blocks (raw ones are
   // mapped in place).
-  if (b.x86 && ((stats.feature_incompat & fmt::kIncompatX86Filter) == 0 || b.raw())) {
+  if (b.x86 && ((geo.feature_incompat & fmt::kIncompatX86Filter) == 0 || b.raw())) {
     return Error::kCorrupt;
   }
-  if (b.raw_size == 0 || b.raw_size > block_size || b.stored_size == 0 ||
-      b.stored_size > b.raw_size || b.offset < data.offset ||
-      !data.contains(b.offset - data.offset, b.stored_size)) {
+  if (b.raw_size == 0 || b.raw_size > geo.block_size || b.stored_size == 0 ||
+      b.stored_size > b.raw_size || b.offset < geo.data.offset ||
+      !geo.data.contains(b.offset - geo.data.offset, b.stored_size)) {
     return Error::kCorrupt;
   }
   return b;
@@ -80,8 +84,8 @@ Status check_inode(const bakefs_fs& fs, const InodeInfo& n) {
     case fmt::kTypeDir:
       // Entries, then names: the records alone must fit in the block. The root is its own
       // parent and no other directory is: with lookup's parent check, no path can loop.
-      if (n.aux0 > n.size / sizeof(fmt::DirEntry) || n.aux1 == 0 || n.aux1 > fs.slot_count ||
-          (n.ino == fmt::kRootIno) != (n.aux1 == n.ino)) {
+      if (n.entry_count() > n.size / sizeof(fmt::DirEntry) || n.parent() == 0 ||
+          n.parent() > fs.geo.slot_count || (n.ino == fmt::kRootIno) != (n.parent() == n.ino)) {
         return Error::kCorrupt;
       }
       return {};
@@ -101,9 +105,9 @@ Status check_inode(const bakefs_fs& fs, const InodeInfo& n) {
 }  // namespace
 
 Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino, bool with_ids) {
-  if (ino == 0 || ino > slot_count) return Error::kInvalid;
+  if (ino == 0 || ino > geo.slot_count) return Error::kInvalid;
   const uint64_t offset = uint64_t{ino - 1} * fmt::kSlotSize;
-  auto c = BAKEFS_TRY(meta_load<fmt::CompactInode>(inodes, offset));
+  auto c = BAKEFS_TRY(meta_load<fmt::CompactInode>(geo.inodes, offset));
   InodeInfo n{};
   n.ino = ino;
   n.mode = c.mode.load();
@@ -113,9 +117,9 @@ Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino, bool with_ids) {
   if ((n.flags & fmt::kInodeExtended) == 0) {
     if ((n.flags & fmt::kInodeHasXattrs) != 0) return Error::kCorrupt;
     uint32_t id = c.id.load();
-    if (id >= id_count) return Error::kCorrupt;
+    if (id >= geo.id_count) return Error::kCorrupt;
     if (with_ids) {
-      auto pair = BAKEFS_TRY(meta_load<fmt::IdPair>(ids, uint64_t{id} * sizeof(fmt::IdPair)));
+      auto pair = BAKEFS_TRY(meta_load<fmt::IdPair>(geo.ids, uint64_t{id} * sizeof(fmt::IdPair)));
       n.uid = pair.uid.load();
       n.gid = pair.gid.load();
     }
@@ -125,11 +129,11 @@ Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino, bool with_ids) {
     n.mtime_sec = static_cast<int64_t>(mtime >> fmt::kCompactNsecBits);
     n.mtime_nsec = static_cast<uint32_t>(mtime & ((1u << fmt::kCompactNsecBits) - 1));
     n.data = heap_bytes(c.data.load());
-    n.aux0 = c.aux0.load();
-    n.aux1 = c.aux1.load();
+    n.aux[0] = c.aux0.load();
+    n.aux[1] = c.aux1.load();
   } else {
-    if (ino >= slot_count) return Error::kCorrupt;  // needs a second slot
-    auto e = BAKEFS_TRY(meta_load<fmt::ExtendedInode>(inodes, offset));
+    if (ino >= geo.slot_count) return Error::kCorrupt;  // needs a second slot
+    auto e = BAKEFS_TRY(meta_load<fmt::ExtendedInode>(geo.inodes, offset));
     if (e.continued.load() != fmt::kSlotContinued) return Error::kCorrupt;
     n.nlink = e.nlink.load();
     n.uid = e.uid.load();
@@ -139,8 +143,8 @@ Result<InodeInfo> bakefs_fs::load_inode(bakefs_ino ino, bool with_ids) {
     n.mtime_nsec = e.mtime_nsec.load();
     n.data = heap_bytes(e.data.load());
     n.xattr_ref = heap_bytes(e.xattr_ref.load());
-    n.aux0 = e.aux0.load();
-    n.aux1 = e.aux1.load();
+    n.aux[0] = e.aux0.load();
+    n.aux[1] = e.aux1.load();
   }
   BAKEFS_CHECK(check_inode(*this, n));
   return n;
@@ -155,19 +159,19 @@ Result<InodeInfo> bakefs_fs::load_linked_inode(bakefs_ino ino) {
 Result<uint64_t> bakefs_fs::hole_bytes(const InodeInfo& n) {
   uint32_t holes = BAKEFS_TRY(hole_count(n));
   if (holes == 0) return uint64_t{0};
-  uint64_t bytes = uint64_t{holes} << block_log;
+  uint64_t bytes = uint64_t{holes} << geo.block_log;
   // A short tail block that is a hole counts its own length, not a whole block.
-  uint32_t tail = static_cast<uint32_t>(n.size & (block_size - 1));
-  if (tail != 0 && (n.flags & fmt::kInodeHasTail) == 0) {
+  const FileGeometry g = FileGeometry::of(n.size, n.flags, geo.block_log);
+  if (g.tail_listed()) {
     Placement last = BAKEFS_TRY(place(n, n.size - 1));
-    if (last.block_id == fmt::kHoleBlock) bytes -= block_size - tail;
+    if (last.block_id == fmt::kHoleBlock) bytes -= geo.block_size - g.tail;
   }
   return bytes;
 }
 
 Result<uint32_t> bakefs_fs::hole_count(const InodeInfo& n) {
   if (!n.sparse()) return uint32_t{0};
-  auto count = BAKEFS_TRY(meta_load<fmt::le32>(heap, n.data));
+  auto count = BAKEFS_TRY(meta_load<fmt::le32>(geo.heap, n.data));
   return count.load();
 }
 
@@ -185,10 +189,10 @@ extern "C" int bakefs_getattr(bakefs_fs* fs, bakefs_ino ino, bakefs_attr* out) {
   out->size = n.size;
   out->mtime_sec = n.mtime_sec;
   out->mtime_nsec = n.mtime_nsec;
-  out->block_size = fs->block_size;
+  out->block_size = fs->geo.block_size;
   if (n.type() == fmt::kTypeChar || n.type() == fmt::kTypeBlock) {
-    out->rdev_major = n.aux0;
-    out->rdev_minor = n.aux1;
+    out->rdev_major = n.rdev_major();
+    out->rdev_minor = n.rdev_minor();
   }
   if (n.type() == fmt::kTypeRegular) {
     // Space the file's bytes take, holes excluded (what du reports), in 512-byte units.

@@ -23,126 +23,163 @@ bool inside(const Range& inner, const Range& outer) {
   return inner.offset >= outer.offset && fits(inner.offset - outer.offset, inner.size, outer.size);
 }
 
-Status corrupt(const bakefs_fs& fs, const char* what) {
-  Message m;
-  m << "bakefs: bad superblock: " << what;
-  fs.report(0, m);
-  return Error::kCorrupt;
+// What the superblock gives, once checked: the geometry mount keeps, and why not.
+struct Superblock {
+  fmt::Superblock sb;       // the bytes, once they fit
+  bool magic = false;       // the bytes start with the magic
+  uint64_t image_size = 0;  // once magic and checksum hold, however many bytes follow
+  const char* reason = nullptr;
+  uint32_t value = 0;  // kNotSupported: the version or the unknown feature bits
+  Geometry geo;        // complete once the check passed
+};
+
+Status bad(Superblock& out, Error error, const char* why, uint32_t value = 0) {
+  out.reason = why;
+  out.value = value;
+  return error;
 }
 
-Status parse_superblock(bakefs_fs& fs, const uint8_t* image, size_t length) {
-  if (length < fmt::kSuperblockSize) return corrupt(fs, "image shorter than a superblock");
-  fmt::Superblock sb;
-  copy_bytes(&sb, image, sizeof(sb));
-  if (compare_bytes(sb.magic, fmt::kMagic, sizeof(sb.magic)) != 0) {
-    return corrupt(fs, "no bakefs magic");
+// The one check of a superblock: mount's and bakefs_probe's (the host tools'). O(1): the header
+// and the extents, nothing behind them.
+Status check_superblock(const uint8_t* image, size_t length, Superblock& out) {
+  out.magic =
+      length >= sizeof(fmt::kMagic) && compare_bytes(image, fmt::kMagic, sizeof(fmt::kMagic)) == 0;
+  if (length < fmt::kSuperblockSize) {
+    return bad(out, Error::kCorrupt, "image shorter than a superblock");
   }
+  fmt::Superblock& sb = out.sb;
+  Geometry& g = out.geo;
+  copy_bytes(&sb, image, sizeof(sb));
+  if (!out.magic) return bad(out, Error::kCorrupt, "no bakefs magic");
   if (checksum64(image, offsetof(fmt::Superblock, checksum), fmt::kSeedSuperblock) !=
       sb.checksum.load()) {
-    fs.report(0, Message() << "bakefs: superblock checksum mismatch");
-    return Error::kChecksum;
+    return bad(out, Error::kChecksum, "superblock checksum mismatch");
   }
+  out.image_size = sb.image_size.load();
   if (sb.version_major.load() != fmt::kVersionMajor) {
-    fs.report(
-        0, Message() << "bakefs: unsupported format version " << uint32_t{sb.version_major.load()});
-    return Error::kNotSupported;
+    return bad(out, Error::kNotSupported, "unsupported format version", sb.version_major.load());
   }
   uint32_t unknown = sb.feature_incompat.load() & ~fmt::kIncompatSupported;
   if (unknown != 0) {
-    fs.report(0, Message() << "bakefs: unsupported incompatible features " << unknown);
-    return Error::kNotSupported;
+    return bad(out, Error::kNotSupported, "unsupported incompatible features", unknown);
   }
-  if (sb.superblock_size.load() != fmt::kSuperblockSize) return corrupt(fs, "superblock size");
+  auto corrupt = [&](const char* what) { return bad(out, Error::kCorrupt, what); };
+  if (sb.superblock_size.load() != fmt::kSuperblockSize) return corrupt("superblock size");
   if (sb.block_log < fmt::kMinBlockLog || sb.block_log > fmt::kMaxBlockLog) {
-    return corrupt(fs, "block size");
+    return corrupt("block size");
   }
   if (sb.unit_log < fmt::kMinUnitLog || sb.unit_log > fmt::kMaxUnitLog) {
-    return corrupt(fs, "checksum unit size");
+    return corrupt("checksum unit size");
   }
-  uint64_t image_size = sb.image_size.load();
-  if (image_size > length) return corrupt(fs, "image truncated");
-  if (image_size < fmt::kSuperblockSize) return corrupt(fs, "image size");
-  if (sb.build_time_nsec.load() >= 1000000000u) return corrupt(fs, "build time");
+  const uint64_t image_size = out.image_size;
+  if (image_size > length) return corrupt("image truncated");
+  if (image_size < fmt::kSuperblockSize) return corrupt("image size");
+  if (sb.build_time_nsec.load() >= 1000000000u) return corrupt("build time");
 
-  fs.image = image;
-  fs.image_size = image_size;
-  fs.block_log = sb.block_log;
-  fs.block_size = 1u << sb.block_log;
-  fs.unit_log = sb.unit_log;
-  fs.inode_count = sb.inode_count.load();
-  fs.block_count = sb.block_count.load();
-  fs.data = to_range(sb.data);
-  fs.meta = to_range(sb.meta);
-  fs.inodes = to_range(sb.inodes);
-  fs.blocks = to_range(sb.blocks);
-  fs.ids = to_range(sb.ids);
-  fs.dictionary = to_range(sb.dictionary);
-  fs.boot = to_range(sb.boot);
-  fs.heap = to_range(sb.heap);
-  fs.checksums = to_range(sb.checksums);
+  g.data = to_range(sb.data);
+  g.meta = to_range(sb.meta);
+  g.inodes = to_range(sb.inodes);
+  g.blocks = to_range(sb.blocks);
+  g.ids = to_range(sb.ids);
+  g.dictionary = to_range(sb.dictionary);
+  g.boot = to_range(sb.boot);
+  g.heap = to_range(sb.heap);
+  g.checksums = to_range(sb.checksums);
 
   // The layout: [superblock][data][meta][checksums], nothing else, no gaps.
   const Range whole{0, image_size};
-  const Range* parts[] = {&fs.data, &fs.meta, &fs.checksums};
+  const Range* parts[] = {&g.data, &g.meta, &g.checksums};
   for (const Range* r : parts) {
-    if (!inside(*r, whole)) return corrupt(fs, "extent outside the image");
+    if (!inside(*r, whole)) return corrupt("extent outside the image");
   }
-  if (fs.data.offset != fmt::kSuperblockSize || fs.meta.offset != fs.data.offset + fs.data.size ||
-      fs.checksums.offset != fs.meta.offset + fs.meta.size ||
-      fs.checksums.offset + fs.checksums.size != image_size) {
-    return corrupt(fs, "extents not back to back");
+  if (g.data.offset != fmt::kSuperblockSize || g.meta.offset != g.data.offset + g.data.size ||
+      g.checksums.offset != g.meta.offset + g.meta.size ||
+      g.checksums.offset + g.checksums.size != image_size) {
+    return corrupt("extents not back to back");
   }
-  const Range* tables[] = {&fs.inodes, &fs.blocks, &fs.ids, &fs.heap};
+  const Range* tables[] = {&g.inodes, &g.blocks, &g.ids, &g.heap};
   for (const Range* r : tables) {
-    if (!inside(*r, fs.meta)) return corrupt(fs, "table outside the metadata extent");
+    if (!inside(*r, g.meta)) return corrupt("table outside the metadata extent");
   }
-  if (fs.dictionary.size != 0 ? !inside(fs.dictionary, fs.meta) : fs.dictionary.offset != 0) {
-    return corrupt(fs, "dictionary outside the metadata extent");
+  if (g.dictionary.size != 0 ? !inside(g.dictionary, g.meta) : g.dictionary.offset != 0) {
+    return corrupt("dictionary outside the metadata extent");
   }
   const bool has_boot = (sb.feature_compat.load() & fmt::kCompatBoot) != 0;
-  if (has_boot != (fs.boot.size != 0) || fs.boot.size % 8 != 0 ||
-      (fs.boot.size != 0 ? !inside(fs.boot, fs.meta) : fs.boot.offset != 0)) {
-    return corrupt(fs, "boot records");
+  if (has_boot != (g.boot.size != 0) || g.boot.size % 8 != 0 ||
+      (g.boot.size != 0 ? !inside(g.boot, g.meta) : g.boot.offset != 0)) {
+    return corrupt("boot records");
   }
-  uint64_t slots = fs.inodes.size / fmt::kSlotSize;
-  if (fs.inodes.size % fmt::kSlotSize != 0 || slots == 0 || slots >= UINT32_MAX ||
-      fs.inode_count == 0 || fs.inode_count > slots) {
-    return corrupt(fs, "inode table size");
+  const uint32_t inode_count = sb.inode_count.load();
+  uint64_t slots = g.inodes.size / fmt::kSlotSize;
+  if (g.inodes.size % fmt::kSlotSize != 0 || slots == 0 || slots >= UINT32_MAX ||
+      inode_count == 0 || inode_count > slots) {
+    return corrupt("inode table size");
   }
-  fs.slot_count = static_cast<uint32_t>(slots);
-  if (fs.ids.size % sizeof(fmt::IdPair) != 0 || fs.ids.size / sizeof(fmt::IdPair) > 65536) {
-    return corrupt(fs, "id table size");
+  g.slot_count = static_cast<uint32_t>(slots);
+  if (g.ids.size % sizeof(fmt::IdPair) != 0 || g.ids.size / sizeof(fmt::IdPair) > 65536) {
+    return corrupt("id table size");
   }
-  fs.id_count = static_cast<uint32_t>(fs.ids.size / sizeof(fmt::IdPair));
-  if (fs.heap.size > (uint64_t{UINT32_MAX} + 1) * fmt::kHeapAlign) return corrupt(fs, "heap size");
-  if (fs.blocks.size / sizeof(fmt::BlockEntry) != fs.block_count ||
-      fs.blocks.size % sizeof(fmt::BlockEntry) != 0) {
-    return corrupt(fs, "block table size");
+  g.id_count = static_cast<uint32_t>(g.ids.size / sizeof(fmt::IdPair));
+  if (g.heap.size > (uint64_t{UINT32_MAX} + 1) * fmt::kHeapAlign) return corrupt("heap size");
+  if (g.blocks.size / sizeof(fmt::BlockEntry) != sb.block_count.load() ||
+      g.blocks.size % sizeof(fmt::BlockEntry) != 0) {
+    return corrupt("block table size");
   }
   const bool has_dictionary = (sb.feature_incompat.load() & fmt::kIncompatDictionary) != 0;
-  if (has_dictionary != (fs.dictionary.size != 0) || fs.dictionary.size > fmt::kMaxDictionarySize) {
-    return corrupt(fs, "dictionary");
+  if (has_dictionary != (g.dictionary.size != 0) || g.dictionary.size > fmt::kMaxDictionarySize) {
+    return corrupt("dictionary");
   }
-  uint64_t units = (fs.meta.size + (uint64_t{1} << fs.unit_log) - 1) >> fs.unit_log;
-  if (units >= UINT32_MAX || fs.checksums.size != units * 8)
-    return corrupt(fs, "checksum table size");
-  fs.unit_count = static_cast<uint32_t>(units);
+  uint64_t units = (g.meta.size + (uint64_t{1} << sb.unit_log) - 1) >> sb.unit_log;
+  if (units >= UINT32_MAX || g.checksums.size != units * 8) {
+    return corrupt("checksum table size");
+  }
+  g.unit_count = static_cast<uint32_t>(units);
 
-  fs.stats.block_size = fs.block_size;
-  fs.stats.name_max = fmt::kMaxNameLength;
-  fs.stats.image_size = image_size;
-  fs.stats.inode_count = fs.inode_count;
-  fs.stats.max_ino = fs.slot_count;
-  fs.stats.block_count = fs.block_count;
-  fs.stats.file_bytes = sb.file_bytes.load();
-  fs.stats.stored_bytes = sb.stored_bytes.load();
-  fs.stats.version_major = sb.version_major.load();
-  fs.stats.version_minor = sb.version_minor.load();
-  fs.stats.feature_compat = sb.feature_compat.load();
-  fs.stats.feature_incompat = sb.feature_incompat.load();
-  fs.stats.build_time_sec = static_cast<int64_t>(sb.build_time_sec.load());
-  fs.stats.build_time_nsec = sb.build_time_nsec.load();
+  g.image = image;
+  g.image_size = image_size;
+  g.block_log = sb.block_log;
+  g.block_size = 1u << sb.block_log;
+  g.unit_log = sb.unit_log;
+  g.inode_count = inode_count;
+  g.block_count = sb.block_count.load();
+  g.feature_incompat = sb.feature_incompat.load();
+  bakefs_fsstat& f = g.figures;
+  f.block_size = g.block_size;
+  f.name_max = fmt::kMaxNameLength;
+  f.image_size = image_size;
+  f.inode_count = g.inode_count;
+  f.max_ino = g.slot_count;
+  f.block_count = g.block_count;
+  f.file_bytes = sb.file_bytes.load();
+  f.stored_bytes = sb.stored_bytes.load();
+  f.version_major = sb.version_major.load();
+  f.version_minor = sb.version_minor.load();
+  f.feature_compat = sb.feature_compat.load();
+  f.feature_incompat = sb.feature_incompat.load();
+  f.build_time_sec = static_cast<int64_t>(sb.build_time_sec.load());
+  f.build_time_nsec = sb.build_time_nsec.load();
   return {};
+}
+
+// Mount's superblock check, its failure logged as mount has always logged it.
+Status parse_superblock(const Platform& platform, const uint8_t* image, size_t length,
+                        Geometry& geo) {
+  Superblock checked;
+  Status s = check_superblock(image, length, checked);
+  if (s.ok()) {
+    geo = checked.geo;
+    return s;
+  }
+  Message m;
+  if (s.error() == Error::kCorrupt) {
+    m << "bakefs: bad superblock: " << checked.reason;
+  } else if (s.error() == Error::kNotSupported) {
+    m << "bakefs: " << checked.reason << " " << checked.value;
+  } else {
+    m << "bakefs: " << checked.reason;
+  }
+  platform.log(0, m.c_str());
+  return s;
 }
 
 bool valid_platform(const bakefs_platform* p) {
@@ -152,37 +189,9 @@ bool valid_platform(const bakefs_platform* p) {
 
 void destroy(bakefs_fs* fs) {
   const Platform platform = fs->platform;
-  fs->cache.fini(platform);
-  fs->decompressors.fini(platform);
-  fs->ordered_dirs.fini(platform);
-  fs->verified_blocks.fini(platform);
-  fs->verified_units.fini(platform);
+  fs->fini();
   fs->~bakefs_fs();
   platform.free(fs, sizeof(bakefs_fs));
-}
-
-Status setup(bakefs_fs& fs, const bakefs_mount_options& o) {
-  uint32_t slots = o.verify_slots != 0 ? o.verify_slots : kDefaultVerifySlots;
-  if ((slots & (slots - 1)) != 0 || slots > kMaxVerifySlots) return Error::kInvalid;
-  uint32_t contexts = o.decompressors != 0 ? o.decompressors : kDefaultDecompressors;
-  if (contexts > kMaxDecompressors) return Error::kInvalid;
-  size_t cache = o.cache_bytes != 0 ? o.cache_bytes : kDefaultCacheBytes;
-  fs.verify = (o.flags & BAKEFS_MOUNT_NO_VERIFY) == 0;
-  BAKEFS_CHECK(fs.verified_units.init(fs.platform, slots));
-  BAKEFS_CHECK(fs.verified_blocks.init(fs.platform, slots));
-  BAKEFS_CHECK(fs.ordered_dirs.init(fs.platform, slots));
-  // The dictionary is loaded at mount (at most kMaxDictionarySize bytes, checked first).
-  const uint8_t* dictionary = nullptr;
-  if (fs.dictionary.size != 0) {
-    dictionary = BAKEFS_TRY(fs.meta_bytes(fs.dictionary, 0, fs.dictionary.size));
-  }
-  BAKEFS_CHECK(fs.decompressors.init(fs.platform, contexts, dictionary,
-                                     static_cast<size_t>(fs.dictionary.size)));
-  BAKEFS_CHECK(fs.cache.init(fs.platform, cache, fs.block_size));
-  fs.keep_whole = (o.flags & BAKEFS_MOUNT_NO_PAGE_CACHE) != 0;
-  fs.max_pins = max_of<uint32_t>(1, min_of<uint32_t>(kMaxPinsPerRead, fs.cache.entries() / 4));
-  fs.stats.max_pins = fs.max_pins;
-  return {};
 }
 
 // The root must be a directory: one inode load, so mount stays O(1).
@@ -201,17 +210,59 @@ Status check_root(bakefs_fs& fs) {
 
 using namespace bakefs;
 
+Status bakefs_fs::init(const bakefs_mount_options& o) {
+  uint32_t slots = o.verify_slots != 0 ? o.verify_slots : kDefaultVerifySlots;
+  if ((slots & (slots - 1)) != 0 || slots > kMaxVerifySlots) return Error::kInvalid;
+  uint32_t contexts = o.decompressors != 0 ? o.decompressors : kDefaultDecompressors;
+  if (contexts > kMaxDecompressors) return Error::kInvalid;
+  size_t cache = o.cache_bytes != 0 ? o.cache_bytes : kDefaultCacheBytes;
+  verify_ = (o.flags & BAKEFS_MOUNT_NO_VERIFY) == 0;
+  BAKEFS_CHECK(verified_units_.init(platform, slots));
+  BAKEFS_CHECK(verified_blocks_.init(platform, slots));
+  BAKEFS_CHECK(ordered_dirs_.init(platform, slots));
+  // The dictionary is loaded at mount (at most kMaxDictionarySize bytes, checked first).
+  const uint8_t* dictionary = nullptr;
+  if (geo.dictionary.size != 0) {
+    dictionary = BAKEFS_TRY(meta_bytes(geo.dictionary, 0, geo.dictionary.size));
+  }
+  BAKEFS_CHECK(decompressors_.init(platform, contexts, dictionary,
+                                   static_cast<size_t>(geo.dictionary.size)));
+  BAKEFS_CHECK(cache_.init(platform, cache, geo.block_size));
+  keep_whole_ = (o.flags & BAKEFS_MOUNT_NO_PAGE_CACHE) != 0;
+  max_pins_ = max_of<uint32_t>(1, min_of<uint32_t>(kMaxPinsPerRead, cache_.entries() / 4));
+  return {};
+}
+
+void bakefs_fs::fini() {
+  cache_.fini(platform);
+  decompressors_.fini(platform);
+  ordered_dirs_.fini(platform);
+  verified_blocks_.fini(platform);
+  verified_units_.fini(platform);
+}
+
+bakefs_fsstat bakefs_fs::statfs() const {
+  bakefs_fsstat out = geo.figures;
+  out.max_pins = max_pins_;
+  out.decompressions = decompressors_.count(platform);
+  out.uncached_fills = cache_.uncached(platform);
+  out.pinned = cache_.pinned(platform);
+  return out;
+}
+
 extern "C" int bakefs_mount(const void* image, size_t length, const bakefs_platform* platform,
                             const bakefs_mount_options* options, bakefs_fs** out) {
   if (out == nullptr) return BAKEFS_EINVAL;
   *out = nullptr;
   if (image == nullptr || !valid_platform(platform)) return BAKEFS_EINVAL;
+  Geometry geo;
+  Status s = parse_superblock(Platform(*platform), static_cast<const uint8_t*>(image), length, geo);
+  if (!s.ok()) return s.code();
   void* memory = platform->alloc(platform->ctx, sizeof(bakefs_fs), alignof(bakefs_fs));
   if (memory == nullptr) return BAKEFS_ENOMEM;
-  bakefs_fs* fs = new (memory) bakefs_fs(*platform);
+  bakefs_fs* fs = new (memory) bakefs_fs(*platform, geo);
   bakefs_mount_options defaults = {};
-  Status s = parse_superblock(*fs, static_cast<const uint8_t*>(image), length);
-  if (s.ok()) s = setup(*fs, options != nullptr ? *options : defaults);
+  s = fs->init(options != nullptr ? *options : defaults);
   if (s.ok()) s = check_root(*fs);
   if (!s.ok()) {
     destroy(fs);
@@ -221,16 +272,25 @@ extern "C" int bakefs_mount(const void* image, size_t length, const bakefs_platf
   return BAKEFS_OK;
 }
 
+extern "C" int bakefs_probe(const void* image, size_t length, bakefs_probe_info* out) {
+  if (out == nullptr) return BAKEFS_EINVAL;
+  *out = {};
+  if (image == nullptr) return BAKEFS_EINVAL;
+  Superblock checked;
+  Status s = check_superblock(static_cast<const uint8_t*>(image), length, checked);
+  out->image_size = checked.image_size;
+  out->magic = checked.magic ? 1 : 0;
+  out->reason = checked.reason;
+  return s.code();
+}
+
 extern "C" void bakefs_unmount(bakefs_fs* fs) {
   if (fs != nullptr) destroy(fs);
 }
 
 extern "C" int bakefs_statfs(bakefs_fs* fs, bakefs_fsstat* out) {
   if (fs == nullptr || out == nullptr) return BAKEFS_EINVAL;
-  *out = fs->stats;
-  out->decompressions = fs->decompressors.count(fs->platform);
-  out->uncached_fills = fs->cache.uncached(fs->platform);
-  out->pinned = fs->cache.pinned(fs->platform);
+  *out = fs->statfs();
   return BAKEFS_OK;
 }
 

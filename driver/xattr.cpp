@@ -1,6 +1,6 @@
 // Extended attributes: full names ("user.x") and values in one XattrSet per inode.
 // SPDX-License-Identifier: BSD-2-Clause
-#include "fs.h"
+#include "dir.h"  // compare_names: xattr sets keep the order of directories
 
 using namespace bakefs;
 
@@ -18,11 +18,11 @@ struct Xattr {
 template <typename Visit>
 Status walk_set(bakefs_fs& fs, uint64_t ref, Visit&& visit, uint64_t* end = nullptr,
                 uint32_t* size_out = nullptr) {
-  auto header = BAKEFS_TRY(fs.meta_load<fmt::XattrSet>(fs.heap, ref));
+  auto header = BAKEFS_TRY(fs.meta_load<fmt::XattrSet>(fs.geo.heap, ref));
   uint32_t count = header.count.load();
   uint32_t size = header.size.load();
   if (size < sizeof(fmt::XattrSet)) return Error::kCorrupt;
-  const uint8_t* set = BAKEFS_TRY(fs.meta_bytes(fs.heap, ref, size));
+  const uint8_t* set = BAKEFS_TRY(fs.meta_bytes(fs.geo.heap, ref, size));
   if (size_out != nullptr) *size_out = size;
   uint64_t pos = sizeof(fmt::XattrSet);
   for (uint32_t i = 0; i < count; ++i) {
@@ -71,12 +71,11 @@ Status listxattr(bakefs_fs& fs, bakefs_ino ino, char* buf, size_t size, size_t* 
 
 Status getxattr(bakefs_fs& fs, bakefs_ino ino, const char* name, void* buf, size_t size,
                 size_t* needed) {
-  size_t name_length = string_length(name);
+  const auto* wanted = reinterpret_cast<const uint8_t*>(name);
+  const size_t wanted_length = string_length(name);
   bool found = false;
   BAKEFS_CHECK(for_each_xattr(fs, ino, [&](const Xattr& x) {
-    if (x.name_length != name_length || compare_bytes(x.name, name, name_length) != 0) {
-      return false;
-    }
+    if (compare_names(x.name, x.name_length, wanted, wanted_length) != 0) return false;
     found = true;
     *needed = x.value_length;
     if (size != 0 && size >= x.value_length) copy_bytes(buf, x.value, x.value_length);
@@ -99,9 +98,9 @@ Status bakefs_fs::check_xattr_set(uint64_t ref) {
   BAKEFS_CHECK(walk_set(
       *this, ref,
       [&](const Xattr& x) {
-        if (previous != nullptr) {
-          int c = compare_bytes(previous, x.name, min_of(previous_length, x.name_length));
-          if (c > 0 || (c == 0 && previous_length >= x.name_length)) ordered = false;
+        if (previous != nullptr &&
+            compare_names(previous, previous_length, x.name, x.name_length) >= 0) {
+          ordered = false;
         }
         previous = x.name;
         previous_length = x.name_length;

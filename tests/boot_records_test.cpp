@@ -236,11 +236,16 @@ TEST(BootRecords, TheRootMountIsPlainUnlessUnionIsAskedFor) {
     ASSERT_EQ(r.status, 0) << c.option << r.output;
     auto m = posix::MountedImage::open(dir / c.image);
     std::string flags;
+    uint32_t decoded = 0;
     if (c.record < 0) {
       EXPECT_EQ(m.fs.boot_record(BAKEFS_BOOT_ROOT, 0, flags), BAKEFS_ENOENT);
+      EXPECT_EQ(bakefs_boot_root(m.fs.get(), &decoded), BAKEFS_ENOENT);
+      EXPECT_EQ(decoded, uint32_t{BAKEFS_BOOT_ROOT_DEFAULT});
     } else {
       ASSERT_EQ(m.fs.boot_record(BAKEFS_BOOT_ROOT, 0, flags), BAKEFS_OK);
       EXPECT_EQ(flags, std::string(1, static_cast<char>(c.record)) + std::string(3, '\0'));
+      EXPECT_EQ(bakefs_boot_root(m.fs.get(), &decoded), BAKEFS_OK);
+      EXPECT_EQ(decoded, static_cast<uint32_t>(c.record));
     }
     // The image is the tree: mount points are the boot code's to add, not mkimage's.
     bakefs_ino ino = 0;
@@ -294,6 +299,11 @@ TEST(BootRecords, ForgedRecordsAreCorruptNotHandedOut) {
     // Records: "/tmp" (8 + 8 bytes), then the root record, whose length is at +4.
     patch_le(root, at + 16 + offsetof(format::BootRecord, length), 3, 4);
     EXPECT_EQ(boot_status(root, BAKEFS_BOOT_ROOT), BAKEFS_ECORRUPT);
+    FileSystem fs;
+    ASSERT_EQ(fs.mount(root.data(), root.size(), posix::platform()), BAKEFS_OK);
+    uint32_t decoded = 0;
+    EXPECT_EQ(bakefs_boot_root(fs.get(), &decoded), BAKEFS_ECORRUPT);
+    EXPECT_EQ(decoded, uint32_t{BAKEFS_BOOT_ROOT_DEFAULT});  // the image alone at /
   }
   // An extent outside the metadata, or without the feature bit: mount refuses the image.
   bytes = good;

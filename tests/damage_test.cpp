@@ -185,6 +185,29 @@ TEST_F(ForgedTest, ReaddirNeverHandsOutDotDot) {
   EXPECT_EQ(ino, BAKEFS_ROOT_INO) << "'..' is the parent, never an entry";
 }
 
+// Names lie after the entry records: a name made of a record's own bytes is corruption for
+// lookup and readdir as for the full check (one decoder of a directory block, driver/dir.h).
+TEST_F(ForgedTest, NamesInsideTheEntryRecordsAreRefused) {
+  uint32_t data_words = 0;
+  std::memcpy(&data_words,
+              image_.data() + inode_offset(image_, sub_) + offsetof(format::CompactInode, data), 4);
+  uint64_t heap = 0;
+  std::memcpy(&heap, image_.data() + offsetof(format::Superblock, heap), 8);
+  const uint64_t entry = heap + uint64_t{data_words} * format::kHeapAlign;  // "file", sub's only
+  // Its name: the one byte at offset 4, the low byte of its own name_offset (4: no NUL, no '/').
+  patch_le(image_, entry + offsetof(format::DirEntry, name_offset), 4, 4);
+  patch_le(image_, entry + offsetof(format::DirEntry, name_length), 1, 2);
+  reseal_image(image_);
+  FileSystem fs;
+  ASSERT_EQ(mount(fs), BAKEFS_OK);
+  std::vector<Dirent> entries;
+  EXPECT_EQ(fs.readdir(sub_, entries), BAKEFS_ECORRUPT);
+  bakefs_ino ino = 0;
+  EXPECT_EQ(fs.lookup(sub_, std::string(1, '\x04'), ino), BAKEFS_ECORRUPT);
+  std::vector<std::string> problems;
+  EXPECT_EQ(fs.check(problems), BAKEFS_ECORRUPT);
+}
+
 TEST_F(ForgedTest, XattrNamesWithNulAreRefused) {
   std::string name = "user.aaaaXbbbb", forged = name;
   forged[9] = '\0';

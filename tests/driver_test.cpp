@@ -56,6 +56,52 @@ TempDir* DriverTest::dir_ = nullptr;
 std::string DriverTest::text_;
 std::string DriverTest::random_;
 
+// bakefs_probe is mount's superblock check without the mount: the tools' only one.
+TEST_F(DriverTest, ProbeChecksTheSuperblockAsMountDoesAndSaysWhy) {
+  const std::vector<uint8_t> good = read_bytes(*dir_ / "img");
+  auto probe = [](const std::vector<uint8_t>& bytes, size_t length, bakefs_probe_info& info) {
+    return bakefs_probe(bytes.data(), length, &info);
+  };
+  bakefs_probe_info info;
+  ASSERT_EQ(probe(good, good.size(), info), BAKEFS_OK);
+  EXPECT_EQ(info.reason, nullptr);
+  EXPECT_EQ(info.image_size, good.size());
+  EXPECT_NE(info.magic, 0u);
+  // Cut short: the superblock still gives the whole size.
+  EXPECT_EQ(probe(good, good.size() - 1, info), BAKEFS_ECORRUPT);
+  EXPECT_STREQ(info.reason, "image truncated");
+  EXPECT_EQ(info.image_size, good.size());
+  EXPECT_EQ(probe(good, 100, info), BAKEFS_ECORRUPT);
+  EXPECT_STREQ(info.reason, "image shorter than a superblock");
+  EXPECT_NE(info.magic, 0u);
+  EXPECT_EQ(info.image_size, 0u);
+  std::vector<uint8_t> bytes = good;
+  bytes[0] ^= 1;
+  EXPECT_EQ(probe(bytes, bytes.size(), info), BAKEFS_ECORRUPT);
+  EXPECT_STREQ(info.reason, "no bakefs magic");
+  EXPECT_EQ(info.magic, 0u);
+  bytes = good;
+  bytes[offsetof(format::Superblock, image_size)] ^= 1;
+  EXPECT_EQ(probe(bytes, bytes.size(), info), BAKEFS_ECHECKSUM);
+  EXPECT_STREQ(info.reason, "superblock checksum mismatch");
+  EXPECT_EQ(info.image_size, 0u);
+  // Sealed again (its checksum holds): what mount refuses beyond the checksum.
+  bytes = good;
+  patch_le(bytes, offsetof(format::Superblock, version_major), format::kVersionMajor + 1, 2);
+  reseal_image(bytes);
+  EXPECT_EQ(probe(bytes, bytes.size(), info), BAKEFS_ENOTSUP);
+  EXPECT_STREQ(info.reason, "unsupported format version");
+  bytes = good;
+  patch_le(bytes, offsetof(format::Superblock, block_log), format::kMaxBlockLog + 1, 1);
+  reseal_image(bytes);
+  EXPECT_EQ(probe(bytes, bytes.size(), info), BAKEFS_ECORRUPT);
+  EXPECT_STREQ(info.reason, "block size");
+  FileSystem fs;
+  EXPECT_EQ(fs.mount(bytes.data(), bytes.size(), posix::platform()), BAKEFS_ECORRUPT);
+  EXPECT_EQ(bakefs_probe(nullptr, 0, &info), BAKEFS_EINVAL);
+  EXPECT_EQ(bakefs_probe(good.data(), good.size(), nullptr), BAKEFS_EINVAL);
+}
+
 TEST_F(DriverTest, ErrorsForWrongKindsOfInodes) {
   bakefs_ino out;
   size_t done = 0, length = 0;

@@ -430,11 +430,10 @@ int info(const OpenImage& image, bool json) {
     return kExitFailure;
   }
   if (!tmpfs.empty()) j["tmpfs"] = tmpfs;
-  std::string root;
-  // No record: the default, the image alone at / (platform/rump/bakefs_boot.c).
-  const bool union_root = image.fs.boot_record(BAKEFS_BOOT_ROOT, 0, root) == BAKEFS_OK &&
-                          root.size() == 4 &&
-                          (static_cast<uint8_t>(root[0]) & BAKEFS_BOOT_ROOT_NOUNION) == 0;
+  // The core's decoder, as the rump boot hook reads it: without a record, the image alone at /.
+  uint32_t root_flags;
+  (void)bakefs_boot_root(image.fs.get(), &root_flags);
+  const bool union_root = (root_flags & BAKEFS_BOOT_ROOT_NOUNION) == 0;
   j["root_mount"] = union_root ? "union" : "plain";
   if (json) {
     std::printf("%s\n", j.dump(2).c_str());

@@ -9,26 +9,22 @@
 #include <cstring>
 #include <stdexcept>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 namespace bakefs::tool {
 namespace {
 
 namespace fmt = ::bakefs::format;
 
+// What the core's superblock check (bakefs_probe) says of the bytes at p.
+bakefs_probe_info probe(const uint8_t* p, size_t available) {
+  bakefs_probe_info info;
+  (void)bakefs_probe(p, available, &info);
+  return info;
+}
+
 // The image size a superblock at p gives, if its magic and checksum hold (0 otherwise), however
 // many bytes follow it.
 uint64_t superblock_size(const uint8_t* p, size_t available) {
-  fmt::Superblock sb;
-  if (available < sizeof(sb)) return 0;
-  std::memcpy(&sb, p, sizeof(sb));
-  if (std::memcmp(sb.magic, fmt::kMagic, sizeof(sb.magic)) != 0) return 0;
-  if (XXH3_64bits_withSeed(p, offsetof(fmt::Superblock, checksum), fmt::kSeedSuperblock) !=
-      sb.checksum.load()) {
-    return 0;
-  }
-  return sb.image_size.load();
+  return probe(p, available).image_size;
 }
 
 // A superblock at p whose checksum holds and whose image fits in `available`; its size.
@@ -136,8 +132,7 @@ OpenImage open_image(const std::string& path, size_t cache_bytes) {
     o.length = size;
     uint64_t want = superblock_size(data, size);
     if (want > size) throw std::runtime_error(truncated(path, want, size));
-    if (size >= sizeof(fmt::kMagic) && size < fmt::kSuperblockSize &&
-        std::memcmp(data, fmt::kMagic, sizeof(fmt::kMagic)) == 0) {
+    if (size < fmt::kSuperblockSize && probe(data, size).magic) {
       throw std::runtime_error(path + ": image is truncated: " + std::to_string(size) +
                                " bytes, less than its superblock's " +
                                std::to_string(fmt::kSuperblockSize));
@@ -148,8 +143,7 @@ OpenImage open_image(const std::string& path, size_t cache_bytes) {
   int s = o.fs.mount(o.data(), o.length, posix::platform(), &options);
   if (s != BAKEFS_OK) {
     std::string why = bakefs_strerror(s);
-    if (s == BAKEFS_ECORRUPT &&
-        (size < fmt::kSuperblockSize || std::memcmp(data, fmt::kMagic, 8) != 0)) {
+    if (s == BAKEFS_ECORRUPT && (size < fmt::kSuperblockSize || !probe(data, size).magic)) {
       why = "not a bakefs image";
     }
     throw std::runtime_error(path + ": " + why);

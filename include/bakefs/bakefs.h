@@ -83,6 +83,19 @@ int bakefs_mount(const void* image, size_t length, const struct bakefs_platform*
                  const struct bakefs_mount_options* options, bakefs_fs** out);
 void bakefs_unmount(bakefs_fs* fs);
 
+/* The superblock at the start of [image, image + length), checked as bakefs_mount checks it,
+ * without mounting or touching anything behind it: for tools that look for an image in a file
+ * or say why a file is none. Returns BAKEFS_OK when mount would take it, else what mount would
+ * return (BAKEFS_ECORRUPT, BAKEFS_ECHECKSUM, BAKEFS_ENOTSUP). */
+struct bakefs_probe_info {
+  uint64_t image_size; /* the image's size as its superblock gives it, once the magic and the
+                          superblock's checksum hold (however many bytes follow); else 0 */
+  uint32_t magic;      /* nonzero: the bytes start with the bakefs magic */
+  const char* reason;  /* NULL when sound; else why not, a static phrase as mount logs it
+                          ("no bakefs magic", "image truncated", ...) */
+};
+int bakefs_probe(const void* image, size_t length, struct bakefs_probe_info* out);
+
 struct bakefs_fsstat {
   uint32_t block_size; /* data block size of the image */
   uint32_t name_max;   /* longest name */
@@ -213,6 +226,11 @@ int bakefs_extents(bakefs_fs* fs, bakefs_ino ino, bakefs_extent_fn emit, void* c
 #define BAKEFS_BOOT_ROOT_NOUNION 1u /* mount / without MNT_UNION: the image alone is the root */
 int bakefs_boot_record(bakefs_fs* fs, uint32_t type, uint32_t index, const void** data,
                        size_t* length);
+/* The BAKEFS_BOOT_ROOT record decoded: *flags gets its BAKEFS_BOOT_ROOT_* flags. Without the
+ * record (BAKEFS_ENOENT) or when the records are damaged (that error), *flags is
+ * BAKEFS_BOOT_ROOT_DEFAULT: the image alone at /. */
+#define BAKEFS_BOOT_ROOT_DEFAULT BAKEFS_BOOT_ROOT_NOUNION
+int bakefs_boot_root(bakefs_fs* fs, uint32_t* flags);
 
 /* Full check on demand: every metadata unit, every stored block (decompressed too) and the
  * layout rules that mount does not check. report, if not NULL, gets one line per problem.

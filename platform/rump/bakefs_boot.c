@@ -376,12 +376,9 @@ static void bakefs_boot_keep_config(bakefs_fs* fs) {
  * alone: its BOOT_ROOT record (mkimage --root-mount) says so, read from the image as mounted.
  * Alone without such a record. */
 static bool bakefs_boot_wants_union(bakefs_fs* fs) {
-  const void* data;
-  size_t size;
-  if (bakefs_boot_record(fs, BAKEFS_BOOT_ROOT, 0, &data, &size) != BAKEFS_OK || size != 4)
-    return false;
-  const uint8_t* flags = data;
-  return (flags[0] & BAKEFS_BOOT_ROOT_NOUNION) == 0;
+  uint32_t flags;
+  (void)bakefs_boot_root(fs, &flags); /* the default without a sound record */
+  return (flags & BAKEFS_BOOT_ROOT_NOUNION) == 0;
 }
 
 /* Where the boot hook's time goes, for its last line: microseconds since the previous mark.
