@@ -403,7 +403,7 @@ static long bakefs_boot_lap(struct bakefs_boot_clock* clock) {
   return us;
 }
 
-static void bakefs_boot_root(void) {
+static void bakefs_boot_mount_root(void) {
   struct bakefs_boot_clock clock;
   bakefs_boot_clock_start(&clock);
   size_t length;
@@ -478,5 +478,5 @@ static void bakefs_boot_root(void) {
 }
 
 RUMP_COMPONENT(RUMP_COMPONENT_POSTINIT) {
-  bakefs_boot_root();
+  bakefs_boot_mount_root();
 }
