@@ -49,10 +49,6 @@ void add_layer(Tree& tree, const std::string& source, const LayerOptions& option
 // if there is no such path: a removal that removes nothing is a mistake in the command line.
 void remove_path(Tree& tree, const std::string& path);
 
-// A directory's attributes (mode, owner, mtime, xattrs) from another entry, children kept;
-// the directory is no longer implicit.
-void take_attributes(Inode& dir, const Inode& from);
-
 }  // namespace bakefs::build
 
 #endif  // BAKEFS_MKIMAGE_LAYERS_H
