@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "sources/scan_dir.h"
 #include "writer/tree.h"
 
 namespace bakefs::build {
