@@ -10,8 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "writer/build.h"
 #include "writer/classify.h"
+#include "writer/options.h"
 #include "writer/output.h"
 
 namespace bakefs::build {

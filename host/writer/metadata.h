@@ -9,9 +9,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "writer/build.h"
 #include "writer/data.h"
 #include "writer/numbering.h"
+#include "writer/options.h"
 
 namespace bakefs::build {
 
