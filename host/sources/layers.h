@@ -1,8 +1,8 @@
 // Layers: sources merged in order into one tree, later ones winning, with OCI whiteouts; and
 // paths removed from the result.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_LAYERS_H
-#define BAKEFS_MKIMAGE_LAYERS_H
+#ifndef BAKEFS_HOST_SOURCES_LAYERS_H
+#define BAKEFS_HOST_SOURCES_LAYERS_H
 
 #include <functional>
 #include <string>
@@ -52,4 +52,4 @@ void remove_path(Tree& tree, const std::string& path);
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_LAYERS_H
+#endif  // BAKEFS_HOST_SOURCES_LAYERS_H

@@ -1,7 +1,7 @@
 // The writer's entry point: the image of a tree, written to a file.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_BUILD_H
-#define BAKEFS_MKIMAGE_BUILD_H
+#ifndef BAKEFS_HOST_WRITER_BUILD_H
+#define BAKEFS_HOST_WRITER_BUILD_H
 
 #include <string>
 
@@ -16,4 +16,4 @@ Stats write_image(const Tree& tree, const Options& options, const std::string& o
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_BUILD_H
+#endif  // BAKEFS_HOST_WRITER_BUILD_H

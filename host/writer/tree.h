@@ -2,8 +2,8 @@
 // Sources (directories, tar archives, spec files) fill it, layers merge into it, the writer
 // reads it.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_TREE_H
-#define BAKEFS_MKIMAGE_TREE_H
+#ifndef BAKEFS_HOST_WRITER_TREE_H
+#define BAKEFS_HOST_WRITER_TREE_H
 
 #include <bakefs/format.h>
 
@@ -92,4 +92,4 @@ struct Tree {
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_TREE_H
+#endif  // BAKEFS_HOST_WRITER_TREE_H

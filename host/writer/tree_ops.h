@@ -2,8 +2,8 @@
 // paths, the time clamp of reproducible builds, and the data order of a --sort file; and the
 // lookups and merges of entries that the sources share (find_path, take_attributes).
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_TREE_OPS_H
-#define BAKEFS_MKIMAGE_TREE_OPS_H
+#ifndef BAKEFS_HOST_WRITER_TREE_OPS_H
+#define BAKEFS_HOST_WRITER_TREE_OPS_H
 
 #include <cstdint>
 #include <string>
@@ -59,4 +59,4 @@ std::vector<const Inode*> sort_order(const Tree& tree, const std::vector<std::st
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_TREE_OPS_H
+#endif  // BAKEFS_HOST_WRITER_TREE_OPS_H
