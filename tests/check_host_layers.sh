@@ -43,7 +43,8 @@ for file in $(find $tops \( -name '*.cpp' -o -name '*.h' \) -print | sort); do
   fi
   unit=${file%.*}
   echo "$unit $unit" >>"$work/units"
-  for header in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file"); do
+  includes=$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file")
+  for header in $includes; do
     if [ -f "host/$header" ]; then
       case " $allowed " in
       *" host/${header%/*} "*) ;;
