@@ -15,6 +15,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "sources/scan_dir.h"
 #include "writer/build.h"
 
 namespace bakefs::bench {

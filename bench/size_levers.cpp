@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sources/scan_dir.h"
 #include "util/size_option.h"
 #include "writer/build.h"
 

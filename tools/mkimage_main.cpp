@@ -14,17 +14,14 @@
 #include <tuple>
 #include <vector>
 
-#include "compose/boot_config.h"
-#include "compose/compose.h"
+#include "compose/build_image.h"
 #include "sources/idmap.h"
 #include "util/process_limits.h"
 #include "util/progress.h"
 #include "util/size_option.h"
 #include "util/text_escape.h"
-#include "writer/build.h"
 #include "writer/embed_object.h"
 #include "writer/output.h"
-#include "writer/tree_ops.h"
 
 namespace {
 
@@ -268,66 +265,41 @@ int main(int argc, char** argv) {
   auto warn = [](const std::string& message) {
     std::fprintf(stderr, "mkimage: warning: %s\n", bakefs::tool::escape_text(message).c_str());
   };
+  bakefs::build::ImageRecipe image;
+  image.recipe.sources = sources;
+  image.recipe.whiteouts = whiteouts;
+  image.recipe.excludes = excludes;
+  image.exclude_files = exclude_files;
+  image.recipe.ignore_errors = ignore_errors;
+  image.recipe.stub_etc = stub_etc;
+  image.recipe.specs = specs;
+  image.recipe.removes = removes;
+  image.recipe.id_maps = id_maps;
+  image.recipe.warn = warn;
+  image.options = options;
+  image.output = output;
+  image.config_file = config_file;
+  image.config_raw = config_raw;
+  image.tmpfs_lists = tmpfs_lists;
+  image.mount_point_lists = mount_point_lists;
+  image.root_mount = root_mount;
+  image.sort_file = sort_file;
+  image.emit_object = emit_object;
+  image.emit_asm = emit_asm;
+  image.target = target;
   auto start = std::chrono::steady_clock::now();
   try {
-    // Where the results go is checked before any source is read.
-    bakefs::build::check_output_path(output, "-o");
-    if (!emit_object.empty()) bakefs::build::check_output_path(emit_object, "--emit-object");
-    if (!emit_asm.empty()) bakefs::build::check_output_path(emit_asm, "--emit-asm");
-    if (!config_file.empty()) options.config = bakefs::build::read_config(config_file, config_raw);
-    options.tmpfs = bakefs::build::tmpfs_paths(tmpfs_lists);
-    // No record is the default, plain; an explicit choice is recorded either way.
-    if (root_mount == "plain") options.root_flags = bakefs::format::kBootRootNoUnion;
-    if (root_mount == "union") options.root_flags = 0;
-
-    bakefs::build::Recipe recipe;
-    recipe.sources = sources;
-    recipe.whiteouts = whiteouts;
-    recipe.excludes = excludes;
-    for (const auto& file : exclude_files) {
-      for (auto& pattern : bakefs::build::read_list_file(file)) recipe.excludes.push_back(pattern);
-    }
-    recipe.ignore_errors = ignore_errors;
-    recipe.stub_etc = stub_etc;
-    recipe.specs = specs;
-    recipe.removes = removes;
-    recipe.id_maps = id_maps;
-    recipe.tmpfs = options.tmpfs;
-    recipe.mount_points = bakefs::build::directory_paths(mount_point_lists, "--mount-point");
-    // Where the configuration's disks are mounted at run time (rumprun -b).
-    if (!config_raw) recipe.disk_mount_points = bakefs::build::config_mount_points(options.config);
-    recipe.disks_from = "--config " + config_file;
-    recipe.build_time = options.build_time;
-    recipe.warn = warn;
-    bakefs::build::Tree tree = bakefs::build::compose(recipe);
-    if (!sort_file.empty()) {
-      std::vector<std::string> missing;
-      options.data_first =
-          bakefs::build::sort_order(tree, bakefs::build::read_list_file(sort_file), missing);
-      for (const auto& path : missing) warn(sort_file + ": " + path + ": not in the image");
-    }
     std::unique_ptr<bakefs::build::ProgressMeter> meter;
     if (!no_progress && isatty(STDERR_FILENO)) {
-      meter = std::make_unique<bakefs::build::ProgressMeter>(stderr);
-      options.progress = [&meter](uint64_t files, uint64_t bytes, uint64_t total_files,
-                                  uint64_t total_bytes) {
+      // The line starts when the writer does, not while the sources are read.
+      image.composed = [&meter] { meter = std::make_unique<bakefs::build::ProgressMeter>(stderr); };
+      image.options.progress = [&meter](uint64_t files, uint64_t bytes, uint64_t total_files,
+                                        uint64_t total_bytes) {
         meter->update(files, bytes, total_files, total_bytes);
       };
     }
-    if (!emit_object.empty() || !emit_asm.empty()) {
-      for (const auto& warning : bakefs::build::boot_root_warnings(tree, root_mount == "union")) {
-        warn(warning);
-      }
-    }
-    bakefs::build::Stats stats = bakefs::build::write_image(tree, options, output);
+    bakefs::build::Stats stats = bakefs::build::build_image(image);
     if (meter) meter->finish();
-    if (!emit_object.empty()) {
-      auto elf = target.empty() ? bakefs::build::host_elf_target()
-                                : bakefs::build::find_elf_target(target);
-      if (!elf) throw bakefs::build::Error("--target: unknown architecture '" + target + "'");
-      bakefs::build::write_elf_object(output, emit_object, *elf);
-    }
-    if (!emit_asm.empty()) bakefs::build::write_assembly(output, emit_asm);
     if (verbose) {
       std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
       print_summary(stats, took.count());

@@ -1,8 +1,8 @@
 // What an image carries for whoever boots from it: a launch configuration and the directories
 // to cover with a tmpfs (boot records, format.h).
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_BOOT_CONFIG_H
-#define BAKEFS_MKIMAGE_BOOT_CONFIG_H
+#ifndef BAKEFS_HOST_COMPOSE_BOOT_CONFIG_H
+#define BAKEFS_HOST_COMPOSE_BOOT_CONFIG_H
 
 #include <string>
 #include <vector>
@@ -44,4 +44,4 @@ std::vector<std::string> boot_root_warnings(const Tree& tree, bool union_root);
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_BOOT_CONFIG_H
+#endif  // BAKEFS_HOST_COMPOSE_BOOT_CONFIG_H

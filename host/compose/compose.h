@@ -1,8 +1,8 @@
 // compose(): the tree an image is made of, assembled from a recipe in the order the README
 // gives (mkimage's main only fills the recipe from the command line).
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_COMPOSE_H
-#define BAKEFS_MKIMAGE_COMPOSE_H
+#ifndef BAKEFS_HOST_COMPOSE_COMPOSE_H
+#define BAKEFS_HOST_COMPOSE_COMPOSE_H
 
 #include <cstdint>
 #include <functional>
@@ -48,4 +48,4 @@ Tree compose(const Recipe& recipe);
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_COMPOSE_H
+#endif  // BAKEFS_HOST_COMPOSE_COMPOSE_H

@@ -1,7 +1,7 @@
 // bakefs extract: restore a tree from an image without ever writing outside the destination.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_EXTRACT_H
-#define BAKEFS_MKIMAGE_EXTRACT_H
+#ifndef BAKEFS_HOST_INSPECT_EXTRACT_H
+#define BAKEFS_HOST_INSPECT_EXTRACT_H
 
 #include <string>
 
@@ -25,4 +25,4 @@ int extract(const OpenImage& image, const std::string& dest, const std::string& 
 
 }  // namespace bakefs::tool
 
-#endif  // BAKEFS_MKIMAGE_EXTRACT_H
+#endif  // BAKEFS_HOST_INSPECT_EXTRACT_H

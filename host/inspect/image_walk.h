@@ -5,8 +5,8 @@
 // so a walk takes time linear in the image. No directory deeper than kMaxWalkDepth is
 // entered, the bound mkimage builds within.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_IMAGE_WALK_H
-#define BAKEFS_MKIMAGE_IMAGE_WALK_H
+#ifndef BAKEFS_HOST_INSPECT_IMAGE_WALK_H
+#define BAKEFS_HOST_INSPECT_IMAGE_WALK_H
 
 #include <bakefs/bakefs.hpp>
 
@@ -67,4 +67,4 @@ class DirectoryWalk {
 
 }  // namespace bakefs::tool
 
-#endif  // BAKEFS_MKIMAGE_IMAGE_WALK_H
+#endif  // BAKEFS_HOST_INSPECT_IMAGE_WALK_H

@@ -1,7 +1,7 @@
 // The read-only commands of the bakefs tool: ls, cat, stat, info, verify.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_INSPECT_H
-#define BAKEFS_MKIMAGE_INSPECT_H
+#ifndef BAKEFS_HOST_INSPECT_INSPECT_H
+#define BAKEFS_HOST_INSPECT_INSPECT_H
 
 #include <cstdio>
 #include <functional>
@@ -42,4 +42,4 @@ int config(const OpenImage& image);
 
 }  // namespace bakefs::tool
 
-#endif  // BAKEFS_MKIMAGE_INSPECT_H
+#endif  // BAKEFS_HOST_INSPECT_INSPECT_H

@@ -1,8 +1,8 @@
 // Opening an image for the bakefs command: an image file, or a program with an image linked
 // into it (found by the superblock magic, checked by its checksum).
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_OPEN_IMAGE_H
-#define BAKEFS_MKIMAGE_OPEN_IMAGE_H
+#ifndef BAKEFS_HOST_INSPECT_OPEN_IMAGE_H
+#define BAKEFS_HOST_INSPECT_OPEN_IMAGE_H
 
 #include <bakefs/posix.h>
 
@@ -33,4 +33,4 @@ size_t find_embedded_image(const uint8_t* data, size_t size);
 
 }  // namespace bakefs::tool
 
-#endif  // BAKEFS_MKIMAGE_OPEN_IMAGE_H
+#endif  // BAKEFS_HOST_INSPECT_OPEN_IMAGE_H

@@ -1,8 +1,8 @@
 // Writing Berkeley DB 1.85 hash databases, the format dbopen(3) reads with DB_HASH: NetBSD's
 // libc looks users up in such files (/etc/pwd.db, /etc/spwd.db).
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_BDB_HASH_H
-#define BAKEFS_MKIMAGE_BDB_HASH_H
+#ifndef BAKEFS_HOST_NETBSD_ETC_BDB_HASH_H
+#define BAKEFS_HOST_NETBSD_ETC_BDB_HASH_H
 
 #include <cstdint>
 #include <string>
@@ -36,4 +36,4 @@ std::string write_hash_db(const std::vector<HashDbPair>& pairs, const HashDbOpti
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_BDB_HASH_H
+#endif  // BAKEFS_HOST_NETBSD_ETC_BDB_HASH_H

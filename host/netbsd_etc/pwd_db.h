@@ -2,8 +2,8 @@
 // databases pwd.db (passwords replaced by "*") and spwd.db (with them) that getpwnam(3) and
 // friends read, and the V7-style /etc/passwd.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_PWD_DB_H
-#define BAKEFS_MKIMAGE_PWD_DB_H
+#ifndef BAKEFS_HOST_NETBSD_ETC_PWD_DB_H
+#define BAKEFS_HOST_NETBSD_ETC_PWD_DB_H
 
 #include <cstdint>
 #include <string>
@@ -46,4 +46,4 @@ PasswordFiles make_password_files(const std::vector<PasswdEntry>& entries, ByteO
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_PWD_DB_H
+#endif  // BAKEFS_HOST_NETBSD_ETC_PWD_DB_H

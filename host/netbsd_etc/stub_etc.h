@@ -3,8 +3,8 @@
 // services, protocols, nsswitch.conf and resolv.conf. It is the lowest layer: any /etc file
 // the sources provide replaces the stub's.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_STUB_ETC_H
-#define BAKEFS_MKIMAGE_STUB_ETC_H
+#ifndef BAKEFS_HOST_NETBSD_ETC_STUB_ETC_H
+#define BAKEFS_HOST_NETBSD_ETC_STUB_ETC_H
 
 #include <cstdint>
 #include <optional>
@@ -47,4 +47,4 @@ int64_t newest_mtime(const Inode& root);
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_STUB_ETC_H
+#endif  // BAKEFS_HOST_NETBSD_ETC_STUB_ETC_H

@@ -1,7 +1,7 @@
 // The text of --stub-etc's files, written for bakefs (see stub_etc_files.cpp).
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_STUB_ETC_FILES_H
-#define BAKEFS_MKIMAGE_STUB_ETC_FILES_H
+#ifndef BAKEFS_HOST_NETBSD_ETC_STUB_ETC_FILES_H
+#define BAKEFS_HOST_NETBSD_ETC_STUB_ETC_FILES_H
 
 namespace bakefs::build::stub_etc_files {
 
@@ -15,4 +15,4 @@ extern const char* const kServices;
 
 }  // namespace bakefs::build::stub_etc_files
 
-#endif  // BAKEFS_MKIMAGE_STUB_ETC_FILES_H
+#endif  // BAKEFS_HOST_NETBSD_ETC_STUB_ETC_FILES_H

@@ -1,8 +1,8 @@
 // Owner rewriting for the image: --uid-map / --gid-map rules and --all-root, applied to the
 // whole tree after the sources, the spec files and the removals.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_IDMAP_H
-#define BAKEFS_MKIMAGE_IDMAP_H
+#ifndef BAKEFS_HOST_SOURCES_IDMAP_H
+#define BAKEFS_HOST_SOURCES_IDMAP_H
 
 #include <cstdint>
 #include <optional>
@@ -36,4 +36,4 @@ void apply_id_maps(Tree& tree, const IdMaps& maps);
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_IDMAP_H
+#endif  // BAKEFS_HOST_SOURCES_IDMAP_H

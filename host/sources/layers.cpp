@@ -154,16 +154,6 @@ Tree load(const std::string& source, const LayerOptions& options, bool& is_tar) 
 
 }  // namespace
 
-void take_attributes(Inode& dir, const Inode& from) {
-  dir.mode = from.mode;
-  dir.uid = from.uid;
-  dir.gid = from.gid;
-  dir.mtime_sec = from.mtime_sec;
-  dir.mtime_nsec = from.mtime_nsec;
-  dir.xattrs = from.xattrs;
-  dir.implicit = false;
-}
-
 Tree empty_tree() {
   Tree tree;
   tree.root = std::make_shared<Inode>();

@@ -1,12 +1,13 @@
 // Layers: sources merged in order into one tree, later ones winning, with OCI whiteouts; and
 // paths removed from the result.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_LAYERS_H
-#define BAKEFS_MKIMAGE_LAYERS_H
+#ifndef BAKEFS_HOST_SOURCES_LAYERS_H
+#define BAKEFS_HOST_SOURCES_LAYERS_H
 
 #include <functional>
 #include <string>
 
+#include "sources/scan_dir.h"
 #include "writer/tree.h"
 
 namespace bakefs::build {
@@ -49,10 +50,6 @@ void add_layer(Tree& tree, const std::string& source, const LayerOptions& option
 // if there is no such path: a removal that removes nothing is a mistake in the command line.
 void remove_path(Tree& tree, const std::string& path);
 
-// A directory's attributes (mode, owner, mtime, xattrs) from another entry, children kept;
-// the directory is no longer implicit.
-void take_attributes(Inode& dir, const Inode& from);
-
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_LAYERS_H
+#endif  // BAKEFS_HOST_SOURCES_LAYERS_H

@@ -16,7 +16,7 @@
 #include <optional>
 #include <utility>
 
-#include "writer/tree.h"
+#include "sources/scan_dir.h"
 
 namespace bakefs::build {
 

@@ -1,8 +1,8 @@
 // Spec files: NetBSD mtree(5) specifications that set, create and remove entries of the tree
 // without root, as NetBSD makefs -F reads them.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_SPEC_H
-#define BAKEFS_MKIMAGE_SPEC_H
+#ifndef BAKEFS_HOST_SOURCES_SPEC_H
+#define BAKEFS_HOST_SOURCES_SPEC_H
 
 #include <cstdint>
 #include <optional>
@@ -67,4 +67,4 @@ void apply_spec(Tree& tree, const Spec& spec);
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_SPEC_H
+#endif  // BAKEFS_HOST_SOURCES_SPEC_H

@@ -2,8 +2,8 @@
 // per archive, written once from front to back, read back by stretches. All-zero pages are not
 // written, so sparse members and runs of zeros stay holes that the data writer skips.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_SPILL_FILE_H
-#define BAKEFS_MKIMAGE_SPILL_FILE_H
+#ifndef BAKEFS_HOST_SOURCES_SPILL_FILE_H
+#define BAKEFS_HOST_SOURCES_SPILL_FILE_H
 
 #include <cstddef>
 #include <cstdint>
@@ -47,4 +47,4 @@ class SpillFile {
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_SPILL_FILE_H
+#endif  // BAKEFS_HOST_SOURCES_SPILL_FILE_H

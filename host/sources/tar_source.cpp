@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "sources/layers.h"
 #include "sources/spill_file.h"
+#include "writer/tree_ops.h"
 #include "writer/tree_path.h"
 
 namespace bakefs::build {

@@ -1,7 +1,7 @@
 // Reading a tar archive (plain or compressed, from a file or standard input) into a tree.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_TAR_SOURCE_H
-#define BAKEFS_MKIMAGE_TAR_SOURCE_H
+#ifndef BAKEFS_HOST_SOURCES_TAR_SOURCE_H
+#define BAKEFS_HOST_SOURCES_TAR_SOURCE_H
 
 #include <functional>
 #include <string>
@@ -29,4 +29,4 @@ std::string tar_display_name(const std::string& path);
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_TAR_SOURCE_H
+#endif  // BAKEFS_HOST_SOURCES_TAR_SOURCE_H

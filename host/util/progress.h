@@ -1,7 +1,7 @@
 // A progress line for long builds on a terminal: files, bytes, rate and time left.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_PROGRESS_H
-#define BAKEFS_MKIMAGE_PROGRESS_H
+#ifndef BAKEFS_HOST_UTIL_PROGRESS_H
+#define BAKEFS_HOST_UTIL_PROGRESS_H
 
 #include <chrono>
 #include <cstdint>
@@ -40,4 +40,4 @@ class ProgressMeter {
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_PROGRESS_H
+#endif  // BAKEFS_HOST_UTIL_PROGRESS_H

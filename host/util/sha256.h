@@ -1,7 +1,7 @@
 // SHA-256, to check the digests a spec file gives for its files: nettle's, behind a small class.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_SHA256_H
-#define BAKEFS_MKIMAGE_SHA256_H
+#ifndef BAKEFS_HOST_UTIL_SHA256_H
+#define BAKEFS_HOST_UTIL_SHA256_H
 
 #include <nettle/sha2.h>
 
@@ -25,4 +25,4 @@ class Sha256 {
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_SHA256_H
+#endif  // BAKEFS_HOST_UTIL_SHA256_H

@@ -1,7 +1,7 @@
 // Sizes on the command line ("128K", "1M") and in messages ("812 B", "4.2 KiB", "1.50 GiB").
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_SIZE_OPTION_H
-#define BAKEFS_MKIMAGE_SIZE_OPTION_H
+#ifndef BAKEFS_HOST_UTIL_SIZE_OPTION_H
+#define BAKEFS_HOST_UTIL_SIZE_OPTION_H
 
 #include <cstdint>
 #include <optional>
@@ -18,4 +18,4 @@ std::string format_size(uint64_t bytes);
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_SIZE_OPTION_H
+#endif  // BAKEFS_HOST_UTIL_SIZE_OPTION_H

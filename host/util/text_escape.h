@@ -1,8 +1,8 @@
 // Names as the tools print them: control bytes escaped, as `ls -b` and unsquashfs do, so that a
 // name holding a newline or an escape sequence cannot forge lines or drive the terminal.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_TEXT_ESCAPE_H
-#define BAKEFS_MKIMAGE_TEXT_ESCAPE_H
+#ifndef BAKEFS_HOST_UTIL_TEXT_ESCAPE_H
+#define BAKEFS_HOST_UTIL_TEXT_ESCAPE_H
 
 #include <string>
 #include <string_view>
@@ -16,4 +16,4 @@ std::string escape_text(std::string_view text);
 
 }  // namespace bakefs::tool
 
-#endif  // BAKEFS_MKIMAGE_TEXT_ESCAPE_H
+#endif  // BAKEFS_HOST_UTIL_TEXT_ESCAPE_H

@@ -1,8 +1,8 @@
 // What kind of bytes a regular file holds, from its first bytes: so that its tail shares a
 // fragment block with alike tails, and its blocks of x86-64 machine code get the x86 filter.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_CLASSIFY_H
-#define BAKEFS_MKIMAGE_CLASSIFY_H
+#ifndef BAKEFS_HOST_WRITER_CLASSIFY_H
+#define BAKEFS_HOST_WRITER_CLASSIFY_H
 
 #include <cstddef>
 #include <cstdint>
@@ -37,4 +37,4 @@ FileClass classify(const uint8_t* head, size_t head_size, uint64_t size, SourceF
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_CLASSIFY_H
+#endif  // BAKEFS_HOST_WRITER_CLASSIFY_H

@@ -1,7 +1,7 @@
 // Parallel zstd compression of blocks that come out in submission order.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_COMPRESSOR_H
-#define BAKEFS_MKIMAGE_COMPRESSOR_H
+#ifndef BAKEFS_HOST_WRITER_COMPRESSOR_H
+#define BAKEFS_HOST_WRITER_COMPRESSOR_H
 
 #include <condition_variable>
 #include <cstdint>
@@ -108,4 +108,4 @@ class CompressorPool {
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_COMPRESSOR_H
+#endif  // BAKEFS_HOST_WRITER_COMPRESSOR_H

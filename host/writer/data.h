@@ -2,16 +2,16 @@
 // stored once, tails packed into fragment blocks, and blocks compressed in parallel but
 // written in a fixed order, so the bytes do not depend on the thread count.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_DATA_H
-#define BAKEFS_MKIMAGE_DATA_H
+#ifndef BAKEFS_HOST_WRITER_DATA_H
+#define BAKEFS_HOST_WRITER_DATA_H
 
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
 #include <vector>
 
-#include "writer/build.h"
 #include "writer/classify.h"
+#include "writer/options.h"
 #include "writer/output.h"
 
 namespace bakefs::build {
@@ -99,4 +99,4 @@ class DataWriter {
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_DATA_H
+#endif  // BAKEFS_HOST_WRITER_DATA_H

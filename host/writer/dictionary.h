@@ -1,8 +1,8 @@
 // A zstd dictionary for an image, trained on samples of its files: small files and tails then
 // compress as if they had the rest of the tree as context.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_DICTIONARY_H
-#define BAKEFS_MKIMAGE_DICTIONARY_H
+#ifndef BAKEFS_HOST_WRITER_DICTIONARY_H
+#define BAKEFS_HOST_WRITER_DICTIONARY_H
 
 #include <string>
 #include <vector>
@@ -21,4 +21,4 @@ std::string train_dictionary(const std::vector<const Inode*>& files, size_t capa
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_DICTIONARY_H
+#endif  // BAKEFS_HOST_WRITER_DICTIONARY_H

@@ -1,8 +1,8 @@
 // Emitting an image so that a program can link it in (the contract of bakefs/embed.h): as an
 // ELF relocatable object, or as an assembly file that any GNU-compatible assembler builds.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_EMBED_OBJECT_H
-#define BAKEFS_MKIMAGE_EMBED_OBJECT_H
+#ifndef BAKEFS_HOST_WRITER_EMBED_OBJECT_H
+#define BAKEFS_HOST_WRITER_EMBED_OBJECT_H
 
 #include <optional>
 #include <string>
@@ -34,4 +34,4 @@ void write_assembly(const std::string& image_path, const std::string& asm_path);
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_EMBED_OBJECT_H
+#endif  // BAKEFS_HOST_WRITER_EMBED_OBJECT_H

@@ -1,17 +1,17 @@
 // The metadata of an image: the inode table (compact and extended inodes), the id table and the
 // heap (directory entry blocks, symlink targets, block lists, xattr sets).
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_METADATA_H
-#define BAKEFS_MKIMAGE_METADATA_H
+#ifndef BAKEFS_HOST_WRITER_METADATA_H
+#define BAKEFS_HOST_WRITER_METADATA_H
 
 #include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "writer/build.h"
 #include "writer/data.h"
 #include "writer/numbering.h"
+#include "writer/options.h"
 
 namespace bakefs::build {
 
@@ -41,4 +41,4 @@ Metadata encode_metadata(const Numbering& num, const std::vector<FileLayout>& la
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_METADATA_H
+#endif  // BAKEFS_HOST_WRITER_METADATA_H

@@ -1,8 +1,8 @@
 // Inode numbers for a tree: the order of inodes, their link counts, the (uid, gid) id table,
 // and which inodes need the extended (two-slot) form.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_NUMBERING_H
-#define BAKEFS_MKIMAGE_NUMBERING_H
+#ifndef BAKEFS_HOST_WRITER_NUMBERING_H
+#define BAKEFS_HOST_WRITER_NUMBERING_H
 
 #include <cstdint>
 #include <string>
@@ -43,4 +43,4 @@ Numbering number_inodes(const Inode& root);
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_NUMBERING_H
+#endif  // BAKEFS_HOST_WRITER_NUMBERING_H

@@ -1,8 +1,8 @@
 // The output image file: written under a temporary name next to the target, renamed into
 // place only when complete, removed on failure.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_OUTPUT_H
-#define BAKEFS_MKIMAGE_OUTPUT_H
+#ifndef BAKEFS_HOST_WRITER_OUTPUT_H
+#define BAKEFS_HOST_WRITER_OUTPUT_H
 
 #include <cstdint>
 #include <string>
@@ -53,4 +53,4 @@ class OutputFile {
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_OUTPUT_H
+#endif  // BAKEFS_HOST_WRITER_OUTPUT_H

@@ -1,7 +1,7 @@
 // Reading a regular file's bytes from its source, checked against what the scan saw.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_SOURCE_FILE_H
-#define BAKEFS_MKIMAGE_SOURCE_FILE_H
+#ifndef BAKEFS_HOST_WRITER_SOURCE_FILE_H
+#define BAKEFS_HOST_WRITER_SOURCE_FILE_H
 
 #include <cstdint>
 #include <string>
@@ -38,4 +38,4 @@ class SourceFile {
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_SOURCE_FILE_H
+#endif  // BAKEFS_HOST_WRITER_SOURCE_FILE_H

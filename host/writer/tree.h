@@ -2,8 +2,8 @@
 // Sources (directories, tar archives, spec files) fill it, layers merge into it, the writer
 // reads it.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_TREE_H
-#define BAKEFS_MKIMAGE_TREE_H
+#ifndef BAKEFS_HOST_WRITER_TREE_H
+#define BAKEFS_HOST_WRITER_TREE_H
 
 #include <bakefs/format.h>
 
@@ -90,20 +90,6 @@ struct Tree {
   ~Tree();
 };
 
-// Reads SOURCE_DIR without following symlinks: every type, mode, owner, time and xattr; hard
-// links become shared inodes. Throws Error naming the path on any failure.
-Tree scan_directory(const std::string& path);
-
-struct ScanOptions {
-  // Relative path ("usr/bin/x") and name of an entry: true to leave it (and all beneath it)
-  // out without reading it. Empty: keep everything.
-  std::function<bool(const std::string& name, const std::string& path)> skip;
-  // Unreadable files and directories are left out with a warning instead of failing the scan.
-  bool ignore_errors = false;
-  std::function<void(const std::string& message)> warn;
-};
-Tree scan_directory(const std::string& path, const ScanOptions& options);
-
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_TREE_H
+#endif  // BAKEFS_HOST_WRITER_TREE_H

@@ -24,6 +24,16 @@ Inode* find_path(const Tree& tree, const std::string& path) {
   return n;
 }
 
+void take_attributes(Inode& dir, const Inode& from) {
+  dir.mode = from.mode;
+  dir.uid = from.uid;
+  dir.gid = from.gid;
+  dir.mtime_sec = from.mtime_sec;
+  dir.mtime_nsec = from.mtime_nsec;
+  dir.xattrs = from.xattrs;
+  dir.implicit = false;
+}
+
 std::vector<std::string> read_list_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw_errno(path, "cannot open", errno);

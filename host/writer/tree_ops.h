@@ -1,8 +1,9 @@
 // Edits and queries over a whole tree that mkimage applies after reading its sources: excluded
-// paths, the time clamp of reproducible builds, and the data order of a --sort file.
+// paths, the time clamp of reproducible builds, and the data order of a --sort file; and the
+// lookups and merges of entries that the sources share (find_path, take_attributes).
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_TREE_OPS_H
-#define BAKEFS_MKIMAGE_TREE_OPS_H
+#ifndef BAKEFS_HOST_WRITER_TREE_OPS_H
+#define BAKEFS_HOST_WRITER_TREE_OPS_H
 
 #include <cstdint>
 #include <string>
@@ -15,6 +16,10 @@ namespace bakefs::build {
 // The inode at an absolute or root-relative path ("/usr/bin", "usr/bin"; "/" is the root), or
 // nullptr. Symlinks are not followed.
 Inode* find_path(const Tree& tree, const std::string& path);
+
+// A directory's attributes (mode, owner, mtime, xattrs) from another entry, children kept;
+// the directory is no longer implicit.
+void take_attributes(Inode& dir, const Inode& from);
 
 // Reads a list file: one entry per line; blank lines and lines starting with '#' are skipped;
 // a trailing '\r' is dropped. Errors name the file.
@@ -54,4 +59,4 @@ std::vector<const Inode*> sort_order(const Tree& tree, const std::vector<std::st
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_TREE_OPS_H
+#endif  // BAKEFS_HOST_WRITER_TREE_OPS_H

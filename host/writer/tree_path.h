@@ -1,7 +1,7 @@
 // Paths inside the tree being built: one rule for splitting them, for every source and option.
 // SPDX-License-Identifier: BSD-2-Clause
-#ifndef BAKEFS_MKIMAGE_TREE_PATH_H
-#define BAKEFS_MKIMAGE_TREE_PATH_H
+#ifndef BAKEFS_HOST_WRITER_TREE_PATH_H
+#define BAKEFS_HOST_WRITER_TREE_PATH_H
 
 #include <cstddef>
 #include <string>
@@ -31,4 +31,4 @@ inline std::string join_tree_path(const std::vector<std::string>& names) {
 
 }  // namespace bakefs::build
 
-#endif  // BAKEFS_MKIMAGE_TREE_PATH_H
+#endif  // BAKEFS_HOST_WRITER_TREE_PATH_H

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sources/scan_dir.h"
 #include "temp_dir.h"
 #include "writer/build.h"
 
