@@ -163,6 +163,13 @@ int main(int argc, char** argv) {
   app.add_flag("--stub-etc", stub_etc,
                "add a minimal NetBSD /etc (users and their databases, groups, hosts, services, "
                "...) beneath the source's own files");
+  std::string base_etc;
+  app.add_option("--base-etc", base_etc,
+                 "merge the files of DIR into the image's /etc, beneath the sources' and "
+                 "--stub-etc's (theirs win): a platform's own /etc, such as rumprun's "
+                 "RRDEST/share/rumprun/rumprunfs_base/etc, owned by root, 0644 (master.passwd "
+                 "and spwd.db 0600), dated like the newest source file")
+      ->type_name("DIR");
   std::string emit_object, emit_asm, target;
   app.add_option("--emit-object", emit_object,
                  "also write an ELF object holding the image, to link into a program "
@@ -289,6 +296,7 @@ int main(int argc, char** argv) {
     }
     recipe.ignore_errors = ignore_errors;
     recipe.stub_etc = stub_etc;
+    recipe.base_etc = base_etc;
     recipe.specs = specs;
     recipe.removes = removes;
     recipe.id_maps = id_maps;
@@ -315,7 +323,8 @@ int main(int argc, char** argv) {
       };
     }
     if (!emit_object.empty() || !emit_asm.empty()) {
-      for (const auto& warning : bakefs::build::boot_root_warnings(tree, root_mount == "union")) {
+      for (const auto& warning : bakefs::build::boot_root_warnings(tree, root_mount == "union",
+                                                                    !base_etc.empty())) {
         warn(warning);
       }
     }
