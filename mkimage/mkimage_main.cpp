@@ -140,6 +140,13 @@ int main(int argc, char** argv) {
                  "for what that breaks)")
       ->type_name("MODE")
       ->check(CLI::IsMember({"union", "plain"}));
+  std::string mount_at;
+  app.add_option("--mount-at", mount_at,
+                 "the rump component mounts this image at PATH, after the image at /, when both "
+                 "are linked into one program (a base image and an application image); PATH "
+                 "must be a directory of the image at / (--mount-point there; at its top level "
+                 "the component adds it)")
+      ->type_name("PATH");
   std::string config_file;
   bool config_raw = false;
   std::vector<std::string> tmpfs_lists;
@@ -286,6 +293,14 @@ int main(int argc, char** argv) {
     // No record is the default, plain; an explicit choice is recorded either way.
     if (root_mount == "plain") options.root_flags = bakefs::format::kBootRootNoUnion;
     if (root_mount == "union") options.root_flags = 0;
+    if (!mount_at.empty()) {
+      if (!root_mount.empty() || !tmpfs_lists.empty()) {
+        throw bakefs::build::Error(
+            "--mount-at: --root-mount and --tmpfs describe the image at /, not one mounted at " +
+            mount_at);
+      }
+      options.mount_at = bakefs::build::directory_paths({mount_at}, "--mount-at").at(0);
+    }
 
     bakefs::build::Recipe recipe;
     recipe.sources = sources;
