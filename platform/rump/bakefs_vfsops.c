@@ -190,6 +190,13 @@ static int bakefs_vfs_mount(struct mount* mp, const char* path, void* data, size
   /* The image is read in place: a pointer means something only in the kernel's own address
    * space, which local clients share. A remote (sysproxy) client's pointer is in its process. */
   if (args.image != NULL && !RUMP_LOCALPROC_P(curproc)) return EINVAL;
+  if (args.image != NULL) {
+    size_t section;
+    const unsigned char* start = bakefs_rump_embedded(&section);
+    const unsigned char* image = args.image;
+    /* one of several images linked in (the boot code mounts each with its own bounds) */
+    if (start != NULL && image >= start && image < start + section) from = "embedded";
+  }
   if (args.image == NULL) {
     size_t length;
     args.image = bakefs_rump_embedded(&length);
