@@ -43,6 +43,15 @@ int main(void) {
   if (statvfs("/etc", &st) == 0) {
     printf("/etc: %s, %s\n", st.f_fstypename, (st.f_flag & ST_RDONLY) ? "read-only" : "writable");
   }
+  /* A second image linked in (mkimage --mount-at /app). */
+  memset(line, 0, sizeof(line));
+  f = fopen("/app/hello.txt", "r");
+  if (f != NULL && fgets(line, sizeof(line), f) != NULL) line[strcspn(line, "\n")] = '\0';
+  if (f != NULL) fclose(f);
+  printf("/app/hello.txt: %s\n", line);
+  if (statvfs("/app", &st) == 0) {
+    printf("/app: %s, %s\n", st.f_fstypename, (st.f_flag & ST_RDONLY) ? "read-only" : "writable");
+  }
   int fd = open("/etc/new", O_WRONLY | O_CREAT, 0644);
   printf("create /etc/new: %s\n", fd < 0 ? strerror(errno) : "created");
   printf("DONE\n");

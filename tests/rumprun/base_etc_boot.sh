@@ -2,7 +2,8 @@
 # Boot check for rumprun's base /etc merged into the image (mkimage --base-etc, passed by
 # platform/rump/bakefs.mk from the toolchain's share/rumprun/rumprunfs_base/etc): builds the
 # component with rumprun's rumpmake, an image of a tree with its own /etc/hosts, and a
-# unikernel through bakefs.mk (which leaves -lrumprunfs_base out of the bake by itself), boots
+# unikernel through bakefs.mk (which leaves -lrumprunfs_base out of the bake by itself), with a
+# second image (mkimage --mount-at /app) linked in beside the first, boots
 # it under qemu (TCG, no KVM needed) and checks what NetBSD's libc finds in /etc.
 #
 # Usage: base_etc_boot.sh BAKEFS_SRC BUILD_DIR RUMPRUN_CHECKOUT RUMPRUN_TOOLCHAIN ZSTD_SRC
@@ -31,6 +32,10 @@ cd "$work"
 mkdir -p rootfs/etc rootfs/srv
 printf '10.1.2.3\tmine\n' > rootfs/etc/hosts
 printf 'hello\n' > rootfs/srv/hello.txt
+# A second image, linked in beside the first and mounted at /app.
+mkdir -p approot
+printf 'from the app image\n' > approot/hello.txt
+"$build/bin/mkimage" --no-progress approot --mount-at /app -o app.img --emit-object app.o
 cat > Makefile <<MAKEFILE
 BAKEFS_IMAGE_SOURCES := rootfs
 include $src/platform/rump/bakefs.mk
@@ -41,7 +46,7 @@ boot.bin: boot \$(BAKEFS_BAKE_DEPS)
 	\$(RUMPRUN_BAKE) \$(BAKEFS_BAKE_ARGS) \$(RUMPRUN_BAKE_CONFIG) \$@ boot
 MAKEFILE
 make RUMPRUN_TOOLCHAIN="$toolchain" RUMPMAKE="$rumpmake" BAKEFS_MKIMAGE="$build/bin/mkimage" \
-  BAKEFS_ZSTD_SRC="$zstd" > make.log 2>&1 || { tail -40 make.log; echo "FAIL: make"; exit 1; }
+  BAKEFS_ZSTD_SRC="$zstd" RUMPRUN_BAKE_EXTRA="-m 'add $work/app.o'" > make.log 2>&1 || { tail -40 make.log; echo "FAIL: make"; exit 1; }
 grep -q -- "--base-etc $toolchain/share/rumprun/rumprunfs_base/etc" make.log ||
   { echo "FAIL: mkimage was not given the toolchain's base /etc"; exit 1; }
 grep -q -- '-m "remove -lrumprunfs_base"' make.log ||
@@ -74,8 +79,10 @@ expect "getservbyname(http/tcp): 80"
 expect "getprotobyname(udp): 17"
 expect "/etc/hosts: 10.1.2.3	mine"
 expect "/etc: bakefs, read-only"
+expect "/app/hello.txt: from the app image"
+expect "/app: bakefs, read-only"
 expect "create /etc/new: Read-only file system"
 expect "DONE"
 if grep -q 'PANIC\|panic' out.log; then echo "FAIL: the unikernel panicked"; fail=1; fi
-[ "$fail" -eq 0 ] && echo "base_etc_boot: rumprun's base /etc from the image, the image's own files win"
+[ "$fail" -eq 0 ] && echo "base_etc_boot: rumprun's base /etc from the image, the image's own files win, the second image at /app"
 exit "$fail"
