@@ -94,17 +94,22 @@ else
 BAKEFS_BASE_ETC_DIR :=
 endif
 
+# Whether rumprun's library that writes its base /etc at boot is left out of the bake: always
+# when that /etc is merged into the image, else when the image brings an /etc of its own.
 ifneq ($(BAKEFS_BASE_ETC_DIR),)
-BAKEFS_IMAGE_HAS_ETC := yes
 BAKEFS_MKIMAGE_BASE_ETC := --base-etc $(BAKEFS_BASE_ETC_DIR)
-else ifeq ($(origin BAKEFS_IMAGE_HAS_ETC),undefined)
+BAKEFS_BAKE_REMOVE_BASE := yes
+else
+ifeq ($(origin BAKEFS_IMAGE_HAS_ETC),undefined)
 BAKEFS_IMAGE_HAS_ETC := $(if $(filter --stub-etc,$(BAKEFS_MKIMAGE_FLAGS))$(wildcard $(addsuffix /etc,$(BAKEFS_IMAGE_SOURCES))),yes,no)
+endif
+BAKEFS_BAKE_REMOVE_BASE := $(BAKEFS_IMAGE_HAS_ETC)
 endif
 
 # rumprun-bake: the component and the image object join the configuration's libraries
 # (linked --whole-archive: the rump kernel finds the component through link sets).
 BAKEFS_BAKE_ARGS := -m "add -L$(abspath $(BAKEFS_COMPONENT_DIR)) -lrumpfs_bakefs $(abspath $(BAKEFS_IMAGE_OBJECT))"
-ifeq ($(BAKEFS_IMAGE_HAS_ETC),yes)
+ifeq ($(BAKEFS_BAKE_REMOVE_BASE),yes)
 BAKEFS_BAKE_ARGS += -m "remove -lrumprunfs_base"
 endif
 BAKEFS_BAKE_ARGS += $(RUMPRUN_BAKE_EXTRA)

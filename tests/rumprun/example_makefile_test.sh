@@ -68,6 +68,10 @@ grep -q -- '-m remove -lrumprunfs_base' "$work/log" || fail "the bake keeps -lru
 bake_args BAKEFS_BUILD="$work/path" BAKEFS_MKIMAGE_FLAGS= > "$work/log" 2>&1
 grep -q -- '-m remove -lrumprunfs_base' "$work/log" || fail "without --stub-etc the bake keeps -lrumprunfs_base"
 
+# BAKEFS_IMAGE_HAS_ETC=no does not bring the library back while the base /etc is merged.
+bake_args BAKEFS_BUILD="$work/path" BAKEFS_IMAGE_HAS_ETC=no > "$work/log" 2>&1
+grep -q -- '-m remove -lrumprunfs_base' "$work/log" || fail "BAKEFS_IMAGE_HAS_ETC=no kept -lrumprunfs_base"
+
 # No toolchain (and no rumprun-bake on PATH): the make says where the base /etc was looked for.
 if env -u RUMPRUN_TOOLCHAIN PATH=$work/bin:$bare make -C "$ex" BAKEFS_BUILD="$work/notc" bakefs-image \
   > "$work/log" 2>&1; then
