@@ -764,7 +764,36 @@ static void check_boot_records(void) {
   }
 }
 
+/* BAKEFS_TEST_DEVICE=1: IMAGE_FILE as a block device (etfs), mounted by its path
+ * (BAKEFS_RUMP_ARGS_DEVICE) as `mount -t bakefs /dev/x /mnt` would. A device that holds no
+ * image is refused first. */
+static int mount_from_device(const char* image_file, const char* not_an_image) {
+  struct bakefs_rump_args args;
+  CHECK(rump_pub_etfs_register("/dev/bakeimg", image_file, RUMP_ETFS_BLK) == 0,
+        "etfs /dev/bakeimg: %s", strerror(errno));
+  CHECK(rump_pub_etfs_register("/dev/notimg", not_an_image, RUMP_ETFS_BLK) == 0,
+        "etfs /dev/notimg: %s", strerror(errno));
+  rump_sys_mkdir("/mnt", 0755);
+  memset(&args, 0, sizeof(args));
+  args.version = BAKEFS_RUMP_ARGS_DEVICE;
+  args.image = "/dev/notimg";
+  expect_errno(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", RUMP_MNT_RDONLY, &args, sizeof(args)),
+               NB_EINVAL, "a device without an image");
+  args.image = "/mnt";
+  expect_errno(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", RUMP_MNT_RDONLY, &args, sizeof(args)),
+               15 /* ENOTBLK */, "a directory as the device");
+  args.image = "/dev/bakeimg";
+  expect_errno(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", 0, &args, sizeof(args)), NB_EROFS,
+               "a read-write mount of the device");
+  if (rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", RUMP_MNT_RDONLY, &args, sizeof(args)) != 0) {
+    fail("mount /dev/bakeimg (%s) at /mnt: %s", image_file, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 static int mount_from_file(const char* image_file) {
+  if (getenv("BAKEFS_TEST_DEVICE") != NULL) return mount_from_device(image_file, "/proc/self/exe");
   FILE* f = fopen(image_file, "rb");
   if (f == NULL) {
     perror(image_file);
