@@ -104,8 +104,8 @@ static void bakefs_boot_probe(struct bakefs_boot_image* img) {
   options.verify_slots = 16;
   int status = bakefs_mount(img->data, img->length, &platform, &options, &fs);
   if (status != BAKEFS_OK) {
-    printf("bakefs: a linked-in image (%zu bytes at %p) does not mount: %s; ignored\n",
-           img->length, img->data, bakefs_strerror(status));
+    printf("bakefs: a linked-in image (%zu bytes at %p) does not mount: %s; ignored\n", img->length,
+           img->data, bakefs_strerror(status));
     return;
   }
   status = bakefs_boot_record(fs, BAKEFS_BOOT_MOUNT, 0, &data, &length);
@@ -116,8 +116,8 @@ static void bakefs_boot_probe(struct bakefs_boot_image* img) {
   } else if (status == BAKEFS_ENOENT) {
     img->usable = true;
   } else {
-    printf("bakefs: a linked-in image (%zu bytes at %p): mount record: %s; ignored\n",
-           img->length, img->data, bakefs_strerror(status == BAKEFS_OK ? BAKEFS_ECORRUPT : status));
+    printf("bakefs: a linked-in image (%zu bytes at %p): mount record: %s; ignored\n", img->length,
+           img->data, bakefs_strerror(status == BAKEFS_OK ? BAKEFS_ECORRUPT : status));
   }
   bakefs_unmount(fs);
 }
@@ -138,8 +138,10 @@ static unsigned bakefs_boot_images(void) {
     int status = bakefs_image_length(base + at, total - at, &length);
     if (status != BAKEFS_OK) {
       if (n > 0) {
-        printf("bakefs: no image at byte %zu of the %zu linked-in bytes (%s): the rest is "
-               "ignored\n", at, total, bakefs_strerror(status));
+        printf(
+            "bakefs: no image at byte %zu of the %zu linked-in bytes (%s): the rest is "
+            "ignored\n",
+            at, total, bakefs_strerror(status));
       }
       break;
     }
@@ -249,8 +251,7 @@ static unsigned bakefs_boot_mount_dirs(struct vnode* root, unsigned images) {
   unsigned added = 0;
   for (size_t i = 0; i < __arraycount(dirs); ++i) {
     bakefs_ino ino;
-    if (bakefs_lookup(fs, BAKEFS_ROOT_INO, dirs[i].name, strlen(dirs[i].name), &ino) ==
-        BAKEFS_OK) {
+    if (bakefs_lookup(fs, BAKEFS_ROOT_INO, dirs[i].name, strlen(dirs[i].name), &ino) == BAKEFS_OK) {
       continue;
     }
     int error = bakefs_rump_add_mount_dir(root->v_mount, dirs[i].name, dirs[i].mode);
@@ -597,8 +598,10 @@ static const struct bakefs_boot_image* bakefs_boot_root_image(unsigned images) {
     if (root == NULL) {
       root = img;
     } else {
-      printf("bakefs: a second linked-in image without a mount path (%zu bytes): ignored, the "
-             "first one is / (mkimage --mount-at names where the others go)\n", img->length);
+      printf(
+          "bakefs: a second linked-in image without a mount path (%zu bytes): ignored, the "
+          "first one is / (mkimage --mount-at names where the others go)\n",
+          img->length);
     }
   }
   return root;
@@ -608,8 +611,8 @@ static void bakefs_boot_more(struct bakefs_boot_clock* clock, unsigned images, b
   if (images < 2) return;
   bakefs_boot_lap(clock);
   const unsigned mounted = bakefs_boot_mount_images(images, writable);
-  printf("bakefs: %u more linked-in image%s mounted in %ld us\n", mounted,
-         mounted == 1 ? "" : "s", bakefs_boot_lap(clock));
+  printf("bakefs: %u more linked-in image%s mounted in %ld us\n", mounted, mounted == 1 ? "" : "s",
+         bakefs_boot_lap(clock));
 }
 
 static void bakefs_boot_root(void) {
@@ -622,8 +625,9 @@ static void bakefs_boot_root(void) {
   }
   const struct bakefs_boot_image* image = bakefs_boot_root_image(images);
   if (image == NULL) {
-    printf("bakefs: no linked-in image is for / (each names a mount path); / stays the rump "
-           "kernel's own root\n");
+    printf(
+        "bakefs: no linked-in image is for / (each names a mount path); / stays the rump "
+        "kernel's own root\n");
     bakefs_boot_more(&clock, images, true);
     return;
   }

@@ -28,8 +28,8 @@
 
 #include <rump-sys/kern.h> /* RUMP_LOCALPROC_P */
 
-#include "bakefs_rump.h"
 #include <bakefs/format.h> /* BAKEFS_TYPE_* */
+#include "bakefs_rump.h"
 
 #include "bakefs_rump_impl.h"
 
@@ -178,8 +178,8 @@ static int bakefs_read_device(const char* spec, void** copy, size_t* size) {
     vrele(devvp);
     return error;
   }
-  error = vn_rdwr(UIO_READ, devvp, sb, sizeof(sb), 0, UIO_SYSSPACE, 0, curlwp->l_cred, &resid,
-                  NULL);
+  error =
+      vn_rdwr(UIO_READ, devvp, sb, sizeof(sb), 0, UIO_SYSSPACE, 0, curlwp->l_cred, &resid, NULL);
   if (error == 0 && resid != 0) error = EIO;
   if (error == 0) {
     /* Only the superblock is looked at: the device's own length is checked by the read. */
@@ -197,8 +197,8 @@ static int bakefs_read_device(const char* spec, void** copy, size_t* size) {
     if (bytes == NULL) error = ENOMEM;
   }
   if (error == 0) {
-    error = vn_rdwr(UIO_READ, devvp, bytes, total, 0, UIO_SYSSPACE, 0, curlwp->l_cred, &resid,
-                    NULL);
+    error =
+        vn_rdwr(UIO_READ, devvp, bytes, total, 0, UIO_SYSSPACE, 0, curlwp->l_cred, &resid, NULL);
     /* the last sector may lie past an image that ends the device: only the image must be there */
     if (error == 0 && total - resid < length) {
       printf("bakefs: %s is shorter than the image on it (%zu of %llu bytes)\n", spec,
@@ -350,8 +350,7 @@ static int bakefs_vfs_unmount(struct mount* mp, int mntflags) {
 int bakefs_rump_add_mount_dir(struct mount* mp, const char* name, uint32_t mode) {
   struct bakefs_mount* bmp = VFSTOBAKEFS(mp);
   const size_t length = strlen(name);
-  if (length == 0 || length > BAKEFS_MOUNT_DIR_NAME_MAX || strchr(name, '/') != NULL)
-    return EINVAL;
+  if (length == 0 || length > BAKEFS_MOUNT_DIR_NAME_MAX || strchr(name, '/') != NULL) return EINVAL;
   if (bmp->bm_mount_dirs == BAKEFS_MAX_MOUNT_DIRS) return ENOSPC;
   if (bmp->bm_stat.max_ino > UINT32_MAX - BAKEFS_MAX_MOUNT_DIRS) return EOVERFLOW;
   bakefs_ino ino;
