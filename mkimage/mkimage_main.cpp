@@ -337,7 +337,8 @@ int main(int argc, char** argv) {
         meter->update(files, bytes, total_files, total_bytes);
       };
     }
-    if (!emit_object.empty() || !emit_asm.empty()) {
+    // An image with --mount-at is not /: what / gets and lacks does not concern it.
+    if ((!emit_object.empty() || !emit_asm.empty()) && options.mount_at.empty()) {
       for (const auto& warning : bakefs::build::boot_root_warnings(tree, root_mount == "union",
                                                                     !base_etc.empty())) {
         warn(warning);
