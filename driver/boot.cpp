@@ -35,11 +35,14 @@ Status boot_record(bakefs_fs& fs, uint32_t type, uint32_t index, const void** da
     }
     const uint16_t record_type = header.type.load();
     if (record_type == fmt::kBootRoot && size != 4) return bad_record(fs, offset, "root flags");
-    if (record_type == type || record_type == fmt::kBootTmpfs) {
+    if (record_type == type || record_type == fmt::kBootTmpfs || record_type == fmt::kBootMount) {
       const uint8_t* payload =
           BAKEFS_TRY(fs.meta_bytes(fs.geo.boot, offset + sizeof(header), size));
       if (record_type == fmt::kBootTmpfs && !valid_tmpfs_path(payload, size)) {
         return bad_record(fs, offset, "tmpfs path");
+      }
+      if (record_type == fmt::kBootMount && (!valid_tmpfs_path(payload, size) || size == 1)) {
+        return bad_record(fs, offset, "mount path");
       }
       if (record_type == type && index-- == 0) {
         *data = payload;
@@ -59,7 +62,8 @@ Status check_boot_records(bakefs_fs& fs) {
   size_t length;
   Status s = boot_record(fs, 0, 0, &data, &length);  // type 0: walks and checks every record
   if (s.error() != Error::kNotFound) return s.ok() ? Error::kCorrupt : s;
-  const uint32_t single[] = {fmt::kBootConfig, fmt::kBootRoot};  // types of at most one record
+  const uint32_t single[] = {fmt::kBootConfig, fmt::kBootRoot,
+                             fmt::kBootMount};  // types of at most one record
   for (uint32_t type : single) {
     s = boot_record(fs, type, 1, &data, &length);
     if (s.ok()) return bad_record(fs, 0, "more than one record of a single-record type");

@@ -323,5 +323,68 @@ TEST(BootRecords, ForgedRecordsAreCorruptNotHandedOut) {
   EXPECT_NE(problems.back().find("boot records"), std::string::npos) << problems.back();
 }
 
+// --mount-at: the image is not /, but goes at a path after it (several images in one program).
+TEST(BootRecords, MountAtIsStoredNormalisedAndChecked) {
+  TempDir dir;
+  make_source(dir / "src");
+  std::string base = std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + (dir / "img");
+  auto r = run(base + " --mount-at /opt//app/ --emit-object " + (dir / "img.o"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "") << "what / gets at boot is no concern of an image mounted elsewhere";
+  auto m = posix::MountedImage::open(dir / "img");
+  std::string path;
+  ASSERT_EQ(m.fs.boot_record(BAKEFS_BOOT_MOUNT, 0, path), BAKEFS_OK);
+  EXPECT_EQ(path, "/opt/app");
+  EXPECT_EQ(m.fs.boot_record(BAKEFS_BOOT_ROOT, 0, path), BAKEFS_ENOENT);
+  std::vector<std::string> problems;
+  EXPECT_EQ(m.fs.check(problems), BAKEFS_OK) << (problems.empty() ? "" : problems[0]);
+  for (const char* bad : {" --mount-at /", " --mount-at opt", " --mount-at /a/../b",
+                          " --mount-at /app --root-mount plain", " --mount-at /app --tmpfs /tmp"}) {
+    r = run(base + bad);
+    EXPECT_EQ(r.status, 1) << bad << r.output;
+    EXPECT_NE(r.output.find("--mount-at"), std::string::npos) << bad << r.output;
+  }
+  // A forged path, not absolute, or "/": corrupt, for the reader and the full check.
+  make_image(dir / "src", dir / "img2", [] {
+    build::Options o;
+    o.mount_at = "/opt";
+    return o;
+  }());
+  for (const char* forged : {"opt/", "/\0pt"}) {
+    std::vector<uint8_t> bytes = read_bytes(dir / "img2");
+    patch_metadata(bytes, "/opt", std::string(forged, 4));
+    FileSystem fs;
+    ASSERT_EQ(fs.mount(bytes.data(), bytes.size(), posix::platform()), BAKEFS_OK);
+    EXPECT_EQ(fs.boot_record(BAKEFS_BOOT_MOUNT, 0, path), BAKEFS_ECORRUPT) << forged;
+    EXPECT_EQ(fs.check(problems), BAKEFS_ECORRUPT) << forged;
+  }
+}
+
+// Images back to back, as several linked into one program: each one's length from its
+// superblock, and what is not an image is told apart from a damaged one.
+TEST(BootRecords, ImageLengthFindsTheNextImage) {
+  TempDir dir;
+  make_source(dir / "src");
+  make_image(dir / "src", dir / "img");
+  const std::vector<uint8_t> image = read_bytes(dir / "img");
+  std::vector<uint8_t> two = image;
+  two.resize((image.size() + 15) / 16 * 16 + 32, 0);  // alignment, then zero padding
+  const size_t second = two.size();
+  two.insert(two.end(), image.begin(), image.end());
+  uint64_t length = 0;
+  ASSERT_EQ(bakefs_image_length(two.data(), two.size(), &length), BAKEFS_OK);
+  EXPECT_EQ(length, image.size());
+  ASSERT_EQ(bakefs_image_length(two.data() + second, two.size() - second, &length), BAKEFS_OK);
+  EXPECT_EQ(length, image.size());
+  EXPECT_EQ(bakefs_image_length(two.data() + image.size() + 1, 300, &length), BAKEFS_EINVAL);
+  EXPECT_EQ(length, 0u);
+  EXPECT_EQ(bakefs_image_length(image.data(), image.size() - 1, &length), BAKEFS_ECORRUPT);
+  EXPECT_EQ(bakefs_image_length(image.data(), 100, &length), BAKEFS_ECORRUPT);
+  std::vector<uint8_t> damaged = image;
+  damaged[40] ^= 1;
+  EXPECT_EQ(bakefs_image_length(damaged.data(), damaged.size(), &length), BAKEFS_ECHECKSUM);
+  EXPECT_EQ(bakefs_image_length(nullptr, 0, &length), BAKEFS_EINVAL);
+}
+
 }  // namespace
 }  // namespace bakefs::test

@@ -6,12 +6,16 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 
+#include "netbsd_etc/base_etc.h"
 #include "netbsd_etc/bdb_hash.h"
 #include "netbsd_etc/pwd_db.h"
 #include "netbsd_etc/stub_etc.h"
@@ -627,6 +631,195 @@ TEST(StubEtc, SameImageTwiceFromTheCommandLine) {
   EXPECT_TRUE(read_bytes(dir / "img") == first);
   auto m = posix::MountedImage::open(dir / "img");
   EXPECT_EQ(attr_of(m.fs, "etc/spwd.db").mode, 0100600u);
+}
+
+// --- --base-etc: a platform's /etc merged beneath the image's ---
+
+// A base /etc shaped like rumprun's rumprunfs_base: users and their databases, groups, hosts,
+// and a nested directory with a symlink; modes, times and owners as a careless install leaves
+// them (0664, the install's time), which must not reach the image.
+const std::string kBaseMaster =
+    "root:*:0:0::0:0:Base root:/:/sbin/nologin\ndaemon:*:1:1::0:0:Base daemon:/:/sbin/nologin\n";
+void make_base_etc(const std::string& base, int64_t mtime, unsigned file_mode = 0664) {
+  make_dir(base, 0775);
+  write_file(base + "/master.passwd", kBaseMaster, file_mode);
+  auto files = build::make_password_files(build::parse_master_passwd(kBaseMaster, "base"),
+                                          build::ByteOrder::little);
+  write_file(base + "/pwd.db", files.pwd_db, file_mode);
+  write_file(base + "/spwd.db", files.spwd_db, file_mode);
+  write_file(base + "/group", "wheel:*:0:root\n", file_mode);
+  write_file(base + "/hosts", "127.0.0.1 localhost base\n", file_mode);
+  make_dir(base + "/ssl", 0700);
+  write_file(base + "/ssl/openssl.cnf", "# base\n", file_mode);
+  ASSERT_EQ(symlink("openssl.cnf", (base + "/ssl/cert.cnf").c_str()), 0);
+  for (const char* name :
+       {"master.passwd", "pwd.db", "spwd.db", "group", "hosts", "ssl/openssl.cnf", "ssl", ""}) {
+    set_mtime(base + (*name ? "/" : "") + name, mtime, 123);
+  }
+}
+
+CommandResult mkimage(const std::string& args) {
+  return run_command(std::string(MKIMAGE_PATH) + " -l 3 --no-progress " + args + " 2>&1");
+}
+
+TEST(BaseEtc, MergedBeneathTheImagesOwnFilesNormalised) {
+  TempDir dir;
+  make_base_etc(dir / "base", 1800000000);
+  make_dir(dir / "src");
+  make_dir(dir / "src/etc", 0750);
+  write_file(dir / "src/etc/hosts", "10.0.0.1 db\n", 0640);
+  make_dir(dir / "src/etc/ssl");
+  write_file(dir / "src/etc/ssl/openssl.cnf", "# mine\n");
+  write_file(dir / "src/app", "x");
+  set_mtime(dir / "src/app", 1700000000, 0);
+  set_mtime(dir / "src/etc/ssl/openssl.cnf", 1600000000, 0);
+  for (const char* d : {"src/etc/hosts", "src/etc/ssl", "src/etc"})
+    set_mtime(dir / d, 1600000000, 0);
+  set_mtime(dir / "src", 1600000000, 0);
+  auto r = mkimage((dir / "src") + " --base-etc " + (dir / "base") + " -o " + (dir / "img"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto m = posix::MountedImage::open(dir / "img");
+  // The image's own files and directories win, with their attributes.
+  EXPECT_EQ(content_of(m.fs, "etc/hosts"), "10.0.0.1 db\n");
+  EXPECT_EQ(attr_of(m.fs, "etc/hosts").mode, 0100640u);
+  EXPECT_EQ(attr_of(m.fs, "etc").mode, 040750u);
+  EXPECT_EQ(content_of(m.fs, "etc/ssl/openssl.cnf"), "# mine\n");
+  // The base's others are added at every depth: root's, NetBSD's modes, dated like the
+  // newest source file (not like the base's install), so the image's time does not move.
+  EXPECT_EQ(content_of(m.fs, "etc/group"), "wheel:*:0:root\n");
+  EXPECT_EQ(content_of(m.fs, "etc/master.passwd"), kBaseMaster);
+  for (auto [name, mode] : {std::pair<const char*, unsigned>{"etc/group", 0100644},
+                            {"etc/pwd.db", 0100644},
+                            {"etc/master.passwd", 0100600},
+                            {"etc/spwd.db", 0100600},
+                            {"etc/ssl/cert.cnf", 0120777}}) {
+    bakefs_attr a = attr_of(m.fs, name);
+    EXPECT_EQ(a.mode, mode) << name;
+    EXPECT_EQ(a.uid, 0u) << name;
+    EXPECT_EQ(a.gid, 0u) << name;
+    EXPECT_EQ(a.mtime_sec, 1700000000) << name;
+    EXPECT_EQ(a.mtime_nsec, 0u) << name;
+  }
+  EXPECT_EQ(attr_of(m.fs, "etc/ssl").mode, 040755u);
+  bakefs_fsstat st;
+  ASSERT_EQ(bakefs_statfs(m.fs.get(), &st), BAKEFS_OK);
+  EXPECT_EQ(st.build_time_sec, 1700000000);
+}
+
+TEST(BaseEtc, AnImageWithoutEtcGetsAllOfItAndTheSameBytesTwice) {
+  TempDir dir;
+  make_dir(dir / "src");
+  write_file(dir / "src/a", "a");
+  set_mtime(dir / "src/a", 1700000000, 0);
+  set_mtime(dir / "src", 1700000000, 0);
+  // Two installs of the same files, with other modes and times: one image.
+  make_base_etc(dir / "base1", 1800000000, 0664);
+  make_base_etc(dir / "base2", 1900000000, 0600);
+  ASSERT_EQ(chmod((dir / "base2").c_str(), 0700), 0);
+  for (const char* n : {"1", "2"}) {
+    auto r =
+        mkimage((dir / "src") + " --base-etc " + (dir / "base") + n + " -o " + (dir / "img") + n);
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+  EXPECT_TRUE(read_bytes(dir / "img1") == read_bytes(dir / "img2"));
+  auto m = posix::MountedImage::open(dir / "img1");
+  EXPECT_EQ(attr_of(m.fs, "etc").mode, 040755u);
+  EXPECT_EQ(content_of(m.fs, "etc/hosts"), "127.0.0.1 localhost base\n");
+  EXPECT_EQ(content_of(m.fs, "etc/ssl/openssl.cnf"), "# base\n");
+  EXPECT_EQ(content_of(m.fs, "a"), "a");
+}
+
+TEST(BaseEtc, DatabasesFollowTheImagesMasterPasswd) {
+  TempDir dir;
+  make_base_etc(dir / "base", 1800000000);
+  make_dir(dir / "src");
+  make_dir(dir / "src/etc");
+  const std::string master =
+      "root:*:0:0::0:0:Charlie &:/:/sbin/nologin\n"
+      "www:$6$s$h:80:80::0:0:Web server:/var/www:/sbin/nologin\n";
+  write_file(dir / "src/etc/master.passwd", master, 0600);
+  auto r = mkimage((dir / "src") + " --base-etc " + (dir / "base") + " -o " + (dir / "img"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto m = posix::MountedImage::open(dir / "img");
+  auto expected = build::make_password_files(build::parse_master_passwd(master, "src"),
+                                             build::ByteOrder::little);
+  EXPECT_EQ(content_of(m.fs, "etc/master.passwd"), master);
+  EXPECT_TRUE(content_of(m.fs, "etc/pwd.db") == expected.pwd_db)
+      << "pwd.db is rebuilt from the image's master.passwd, not rumprun's";
+  EXPECT_TRUE(content_of(m.fs, "etc/spwd.db") == expected.spwd_db);
+  EXPECT_EQ(attr_of(m.fs, "etc/spwd.db").mode, 0100600u);
+  EXPECT_FALSE(exists_in(m.fs, "etc/passwd")) << "the base has none to rebuild";
+}
+
+TEST(BaseEtc, TheImagesOwnDatabasesKeepTheBasesUsersOut) {
+  TempDir dir;
+  make_base_etc(dir / "base", 1800000000);
+  make_dir(dir / "src");
+  make_dir(dir / "src/etc");
+  write_file(dir / "src/etc/pwd.db", "their own");
+  auto r = mkimage((dir / "src") + " --base-etc " + (dir / "base") + " -o " + (dir / "img"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto m = posix::MountedImage::open(dir / "img");
+  EXPECT_EQ(content_of(m.fs, "etc/pwd.db"), "their own");
+  EXPECT_FALSE(exists_in(m.fs, "etc/spwd.db")) << "libc as root would read the base's users";
+  EXPECT_FALSE(exists_in(m.fs, "etc/master.passwd"));
+  EXPECT_EQ(content_of(m.fs, "etc/group"), "wheel:*:0:root\n");
+}
+
+TEST(BaseEtc, StubEtcComesFirst) {
+  TempDir dir;
+  make_base_etc(dir / "base", 1800000000);
+  write_file(dir / "base/motd", "base motd\n");
+  make_dir(dir / "src");
+  auto r = mkimage("--stub-etc " + (dir / "src") + " --base-etc " + (dir / "base") + " -o " +
+                   (dir / "img"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto m = posix::MountedImage::open(dir / "img");
+  EXPECT_EQ(content_of(m.fs, "etc/master.passwd"), build::stub_etc_files::kMasterPasswd);
+  EXPECT_EQ(content_of(m.fs, "etc/hosts"), build::stub_etc_files::kHosts);
+  EXPECT_EQ(content_of(m.fs, "etc/motd"), "base motd\n")
+      << "what the stub lacks comes from the base";
+}
+
+TEST(BaseEtc, ErrorsNameThePath) {
+  TempDir dir;
+  make_dir(dir / "src");
+  auto r = mkimage((dir / "src") + " --base-etc " + (dir / "nothere") + " -o " + (dir / "img"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("--base-etc " + (dir / "nothere")), std::string::npos) << r.output;
+  write_file(dir / "file", "");
+  r = mkimage((dir / "src") + " --base-etc " + (dir / "file") + " -o " + (dir / "img"));
+  EXPECT_NE(r.output.find("not a directory"), std::string::npos) << r.output;
+  make_dir(dir / "base");
+  ASSERT_EQ(mkfifo((dir / "base/fifo").c_str(), 0644), 0);
+  r = mkimage((dir / "src") + " --base-etc " + (dir / "base") + " -o " + (dir / "img"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("--base-etc " + (dir / "base/fifo") + ": not a regular file"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::ifstream(dir / "img").good()) << "no image is left behind";
+  ASSERT_EQ(unlink((dir / "base/fifo").c_str()), 0);
+  write_file(dir / "src/etc", "not a directory");
+  r = mkimage((dir / "src") + " --base-etc " + (dir / "base") + " -o " + (dir / "img"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("/etc in the image is not a directory"), std::string::npos) << r.output;
+}
+
+TEST(BaseEtc, RumprunsOwn) {
+  const char* rumprun = std::getenv("RUMPRUN_SRC");
+  if (rumprun == nullptr) GTEST_SKIP() << "set RUMPRUN_SRC to a rumprun checkout";
+  const std::string base = std::string(rumprun) + "/lib/librumprunfs_base/rootfs/etc";
+  TempDir dir;
+  make_dir(dir / "src");
+  auto r = mkimage((dir / "src") + " --base-etc " + base + " -o " + (dir / "img"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto m = posix::MountedImage::open(dir / "img");
+  for (const char* name : {"group", "hosts", "master.passwd", "nsswitch.conf", "protocols",
+                           "pwd.db", "resolv.conf", "services", "spwd.db"}) {
+    std::ifstream in(base + "/" + name, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(content_of(m.fs, std::string("etc/") + name) == bytes) << name;
+  }
 }
 
 }  // namespace

@@ -137,6 +137,13 @@ int main(int argc, char** argv) {
                  "for what that breaks)")
       ->type_name("MODE")
       ->check(CLI::IsMember({"union", "plain"}));
+  std::string mount_at;
+  app.add_option("--mount-at", mount_at,
+                 "the rump component mounts this image at PATH, after the image at /, when both "
+                 "are linked into one program (a base image and an application image); PATH "
+                 "must be a directory of the image at / (--mount-point there; at its top level "
+                 "the component adds it)")
+      ->type_name("PATH");
   std::string config_file;
   bool config_raw = false;
   std::vector<std::string> tmpfs_lists;
@@ -160,6 +167,13 @@ int main(int argc, char** argv) {
   app.add_flag("--stub-etc", stub_etc,
                "add a minimal NetBSD /etc (users and their databases, groups, hosts, services, "
                "...) beneath the source's own files");
+  std::string base_etc;
+  app.add_option("--base-etc", base_etc,
+                 "merge the files of DIR into the image's /etc, beneath the sources' and "
+                 "--stub-etc's (theirs win): a platform's own /etc, such as rumprun's "
+                 "RRDEST/share/rumprun/rumprunfs_base/etc, owned by root, 0644 (master.passwd "
+                 "and spwd.db 0600), dated like the newest source file")
+      ->type_name("DIR");
   std::string emit_object, emit_asm, target;
   app.add_option("--emit-object", emit_object,
                  "also write an ELF object holding the image, to link into a program "
@@ -272,6 +286,7 @@ int main(int argc, char** argv) {
   image.exclude_files = exclude_files;
   image.recipe.ignore_errors = ignore_errors;
   image.recipe.stub_etc = stub_etc;
+  image.recipe.base_etc = base_etc;
   image.recipe.specs = specs;
   image.recipe.removes = removes;
   image.recipe.id_maps = id_maps;
@@ -283,6 +298,7 @@ int main(int argc, char** argv) {
   image.tmpfs_lists = tmpfs_lists;
   image.mount_point_lists = mount_point_lists;
   image.root_mount = root_mount;
+  image.mount_at = mount_at;
   image.sort_file = sort_file;
   image.emit_object = emit_object;
   image.emit_asm = emit_asm;

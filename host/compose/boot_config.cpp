@@ -170,16 +170,17 @@ std::vector<std::string> add_directories(Tree& tree, const std::vector<std::stri
   return warnings;
 }
 
-std::vector<std::string> boot_root_warnings(const Tree& tree, bool union_root) {
+std::vector<std::string> boot_root_warnings(const Tree& tree, bool union_root, bool base_etc) {
   std::vector<std::string> warnings;
   const bool has_etc = tree.root != nullptr && tree.root->children.count("etc") != 0;
-  if (has_etc) {
+  if (has_etc && !base_etc) {
     warnings.push_back(
         std::string("the image has its own /etc") +
         (union_root ? ", which hides the rump kernel's /etc entirely at boot" : "") +
         ": rumprun then needs its base /etc left out (platform/rump/bakefs.mk does it; by "
         "hand: rumprun-bake -m \"remove -lrumprunfs_base\"), else it halts with 'platefs: "
-        "open'; --stub-etc fills in what libc needs (docs/RUMPRUN.md)");
+        "open'; --stub-etc fills in what libc needs, --base-etc merges rumprun's own /etc "
+        "(docs/RUMPRUN.md)");
   }
   if (!union_root) {
     for (const char* name : {"dev", "tmp"}) {

@@ -39,8 +39,9 @@ std::vector<std::string> add_directories(Tree& tree, const std::vector<std::stri
 // what a user must know. Alone at / (the default, `union_root` false) the boot code adds
 // /dev, /tmp and /etc where the image has none (platform/rump); any other mount point must be
 // in the image. Over the rump kernel's root, its top-level names hide the kernel's.
-std::vector<std::string> boot_root_warnings(const Tree& tree, bool union_root);
-
+// `base_etc`: rumprun's own /etc was merged in (--base-etc), so an /etc is no surprise.
+std::vector<std::string> boot_root_warnings(const Tree& tree, bool union_root,
+                                            bool base_etc = false);
 
 }  // namespace bakefs::build
 

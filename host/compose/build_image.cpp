@@ -27,6 +27,13 @@ Stats build_image(const ImageRecipe& image) {
   // No record is the default, plain; an explicit choice is recorded either way.
   if (image.root_mount == "plain") options.root_flags = format::kBootRootNoUnion;
   if (image.root_mount == "union") options.root_flags = 0;
+  if (!image.mount_at.empty()) {
+    if (!image.root_mount.empty() || !image.tmpfs_lists.empty()) {
+      throw Error("--mount-at: --root-mount and --tmpfs describe the image at /, not one mounted at " +
+                  image.mount_at);
+    }
+    options.mount_at = directory_paths({image.mount_at}, "--mount-at").at(0);
+  }
 
   for (const auto& file : image.exclude_files) {
     for (auto& pattern : read_list_file(file)) recipe.excludes.push_back(pattern);
@@ -45,8 +52,10 @@ Stats build_image(const ImageRecipe& image) {
     for (const auto& path : missing) warn(image.sort_file + ": " + path + ": not in the image");
   }
   if (image.composed) image.composed();
-  if (!image.emit_object.empty() || !image.emit_asm.empty()) {
-    for (const auto& warning : boot_root_warnings(tree, image.root_mount == "union")) {
+  // An image with --mount-at is not /: what / gets and lacks does not concern it.
+  if ((!image.emit_object.empty() || !image.emit_asm.empty()) && options.mount_at.empty()) {
+    for (const auto& warning :
+         boot_root_warnings(tree, image.root_mount == "union", !recipe.base_etc.empty())) {
       warn(warning);
     }
   }

@@ -28,6 +28,7 @@ struct ImageRecipe {
   std::vector<std::string> tmpfs_lists;    // --tmpfs: "/tmp,/var/run" lists
   std::vector<std::string> mount_point_lists;  // --mount-point lists
   std::string root_mount;                      // --root-mount: "plain", "union", empty (no record)
+  std::string mount_at;                        // --mount-at (empty: the image is /)
   std::string sort_file;                       // --sort (empty: none)
   std::string emit_object;                     // --emit-object (empty: none)
   std::string emit_asm;                        // --emit-asm (empty: none)
@@ -38,9 +39,9 @@ struct ImageRecipe {
 };
 
 // In this order: the outputs are checked before any source is read (-o, then --emit-object,
-// --emit-asm); --config and --tmpfs are read; the --exclude-from files; compose(); the --sort
+// --emit-asm); --config and --tmpfs are read, --mount-at checked; the --exclude-from files; compose(); the --sort
 // list, whose missing paths are warnings; `composed`; the boot-root warnings when the image is
-// to be linked in; the image written; then the ELF object and the assembly. Throws Error naming the
+// to be linked in as /; the image written; then the ELF object and the assembly. Throws Error naming the
 // option or path.
 Stats build_image(const ImageRecipe& image);
 

@@ -3,6 +3,7 @@
 #include "compose/compose.h"
 
 #include "compose/boot_config.h"
+#include "netbsd_etc/base_etc.h"
 #include "netbsd_etc/stub_etc.h"
 #include "sources/layers.h"
 #include "sources/spec.h"
@@ -27,15 +28,23 @@ Tree compose(const Recipe& recipe) {
   Tree tree = empty_tree();
   for (const std::string& source : recipe.sources) add_layer(tree, source, layers);
 
-  // 2. --stub-etc beneath them, dated like the newest of their files so that the image's time
-  // does not move; 3. the specs look names up in the /etc/passwd that results.
-  Tree stub;
+  // 2. --stub-etc beneath them, then --base-etc beneath both, dated like the newest of their
+  // files so that the image's time does not move; 3. the specs look names up in the
+  // /etc/passwd that results.
+  Tree stub, base;
   StubEtcOptions stub_options;
-  if (recipe.stub_etc) {
+  if (recipe.stub_etc || !recipe.base_etc.empty()) {
     stub_options.mtime = recipe.build_time.value_or(newest_mtime(*tree.root));
+  }
+  if (recipe.stub_etc) {
     stub = stub_etc_tree(stub_options);
     merge_stub_etc(tree, stub);
     regenerate_password_files(tree, stub, stub_options);
+  }
+  if (!recipe.base_etc.empty()) {
+    base = base_etc_tree(recipe.base_etc, *stub_options.mtime);
+    merge_base_etc(tree, base);
+    regenerate_password_files(tree, base, stub_options);
   }
   for (const std::string& spec : recipe.specs) apply_spec(tree, read_spec(spec));
 
@@ -46,6 +55,7 @@ Tree compose(const Recipe& recipe) {
   // 6. The password databases follow the master.passwd the image ends up with (a spec may
   // have given one), keeping the modes and owners the specs and the id maps gave them.
   if (recipe.stub_etc) regenerate_password_files(tree, stub, stub_options);
+  if (!recipe.base_etc.empty()) regenerate_password_files(tree, base, stub_options);
 
   // 7. Directories the image needs at boot: nothing can be made at / once it is mounted.
   for (const auto& warning : add_directories(tree, recipe.tmpfs, "--tmpfs")) {

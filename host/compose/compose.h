@@ -22,6 +22,7 @@ struct Recipe {
   std::vector<std::string> excludes;  // --exclude patterns (--exclude-from already read)
   bool ignore_errors = false;         // --ignore-errors
   bool stub_etc = false;              // --stub-etc
+  std::string base_etc;               // --base-etc DIR (empty: none)
   std::vector<std::string> specs;     // --spec files, in order
   std::vector<std::string> removes;   // --remove paths
   IdMaps id_maps;                     // --uid-map, --gid-map, --all-root
@@ -36,11 +37,13 @@ struct Recipe {
 // Assembles the tree, each step seeing the result of the ones before:
 //   1. the sources, merged in order (later ones win; --exclude leaves entries out, whiteouts
 //      remove lower ones),
-//   2. --stub-etc beneath them (it adds only what their /etc lacks),
+//   2. --stub-etc beneath them (it adds only what their /etc lacks), then --base-etc beneath
+//      both,
 //   3. the spec files in order (their uname= lookups see the image's /etc/passwd),
 //   4. --remove,
 //   5. the id maps, then --all-root,
-//   6. the --stub-etc password databases, rebuilt from the master.passwd the image has now,
+//   6. the --stub-etc and --base-etc password databases, rebuilt from the master.passwd the
+//      image has now,
 //   7. the --tmpfs directories and the mount points (made where missing),
 //   8. the time clamp.
 // Throws Error naming the source, spec line or path when a step fails.

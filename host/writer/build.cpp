@@ -89,6 +89,7 @@ std::string boot_records(const Options& options) {
     flags.store(*options.root_flags);
     add(fmt::kBootRoot, std::string(reinterpret_cast<const char*>(&flags), sizeof(flags)));
   }
+  if (!options.mount_at.empty()) add(fmt::kBootMount, options.mount_at);
   return records;
 }
 

@@ -53,7 +53,9 @@ std::string elf_object(const std::string& image, const ElfTarget& target) {
   syms[1].st_info = ELF32_ST_INFO(STB_LOCAL, STT_SECTION);  // same macro value for ELF64
   syms[1].st_shndx = 1;
   syms[2].st_name = 1;
-  syms[2].st_info = ELF32_ST_INFO(STB_GLOBAL, STT_OBJECT);
+  // Weak: several image objects link into one program (an image at / and others with
+  // --mount-at); a global symbol would be defined twice.
+  syms[2].st_info = ELF32_ST_INFO(STB_WEAK, STT_OBJECT);
   syms[2].st_shndx = 1;
   syms[2].st_size = image.size();
   for (const Sym& s : syms) put(file, s);
@@ -176,7 +178,7 @@ void write_assembly(const std::string& image_path, const std::string& asm_path) 
       "\t.section " BAKEFS_EMBED_SECTION
       ",\"a\"\n"
       "\t.balign 16\n"
-      "\t.globl bakefs_image_data\n"
+      "\t.weak bakefs_image_data\n"
       "bakefs_image_data:\n"
       "\t.incbin \"" +
       escaped +

@@ -25,7 +25,7 @@ std::optional<ElfTarget> host_elf_target();
 
 // Writes an ELF relocatable object holding the image at `image_path` in section bakefs_image
 // (allocated, read-only, aligned to BAKEFS_EMBED_ALIGN), with a global object symbol
-// `bakefs_image_data` at its start. Throws Error naming the path on failure.
+// `bakefs_image_data` at its start (weak, so that several image objects link into one program). Throws Error naming the path on failure.
 void write_elf_object(const std::string& image_path, const std::string& object_path,
                       const ElfTarget& target);
 

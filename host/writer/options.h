@@ -49,6 +49,9 @@ struct Options {
   std::vector<std::string> tmpfs;
   // Flags of a BOOT_ROOT record (format::kBootRoot*); none: no record, mount / as a union.
   std::optional<uint32_t> root_flags;
+  // Where the boot code mounts the image when it is not / (a MOUNT record, --mount-at):
+  // absolute, normalised, not "/"; empty: none, the image is a root image.
+  std::string mount_at;
   // Regular files whose data comes first, in this order (--sort: boot locality); the rest
   // follow in the default order. Inodes of the tree given to write_image.
   std::vector<const Inode*> data_first;

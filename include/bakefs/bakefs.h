@@ -224,6 +224,9 @@ int bakefs_extents(bakefs_fs* fs, bakefs_ino ino, bakefs_extent_fn emit, void* c
   3u /* how to mount the image as /: 4 bytes, a little-endian uint32 of \
         BAKEFS_BOOT_ROOT_* flags (checked to be 4 bytes); at most one */
 #define BAKEFS_BOOT_ROOT_NOUNION 1u /* mount / without MNT_UNION: the image alone is the root */
+#define BAKEFS_BOOT_MOUNT                                             \
+  4u /* mkimage --mount-at: the absolute path (not "/") to mount this \
+        image at, after /; checked as a tmpfs path; at most one */
 int bakefs_boot_record(bakefs_fs* fs, uint32_t type, uint32_t index, const void** data,
                        size_t* length);
 /* The BAKEFS_BOOT_ROOT record decoded: *flags gets its BAKEFS_BOOT_ROOT_* flags. Without the
@@ -231,6 +234,14 @@ int bakefs_boot_record(bakefs_fs* fs, uint32_t type, uint32_t index, const void*
  * BAKEFS_BOOT_ROOT_DEFAULT: the image alone at /. */
 #define BAKEFS_BOOT_ROOT_DEFAULT BAKEFS_BOOT_ROOT_NOUNION
 int bakefs_boot_root(bakefs_fs* fs, uint32_t* flags);
+
+/* Several images back to back (each program object linked in adds its image to the
+ * bakefs_image section, aligned to 16 bytes, zero bytes between): the length of the image
+ * starting at data, from its superblock (magic and checksum checked, the length within
+ * [data, data + length)), so that the next one can be found after it. BAKEFS_EINVAL when
+ * data holds no bakefs magic; BAKEFS_ECHECKSUM, BAKEFS_ECORRUPT for a damaged superblock.
+ * O(1); no mount, nothing allocated. */
+int bakefs_image_length(const void* data, size_t length, uint64_t* image_length);
 
 /* Full check on demand: every metadata unit, every stored block (decompressed too) and the
  * layout rules that mount does not check. report, if not NULL, gets one line per problem.

@@ -178,6 +178,10 @@ inline constexpr uint16_t kBootRoot = 3;   /* how to mount the image as /: a le3
                                               kBootRoot* flags; at most one */
 inline constexpr uint32_t kBootRootNoUnion = 1u << 0; /* not over the kernel's own root: the
                                                          image alone is / */
+inline constexpr uint16_t kBootMount = 4; /* where to mount the image when it is not /: an
+                                             absolute path as kBootTmpfs's, not "/"; at most
+                                             one. Several images linked into one program: the
+                                             one without it is /, these go on top */
 inline constexpr uint32_t kMaxBootRecord = 1u << 20;  /* payload bound, config included */
 
 /* ---- Inode table: 32-byte slots ---------------------------------------------------------- */

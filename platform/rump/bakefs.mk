@@ -34,8 +34,16 @@
 #   BAKEFS_IMAGE_SOURCES  the image's sources, in layer order (directories or tar archives)
 #   BAKEFS_MKIMAGE_FLAGS  more mkimage options (--config, --tmpfs, --stub-etc, --spec ...)
 #   BAKEFS_IMAGE_DEPS  more files the image depends on (config files, spec files)
-#   BAKEFS_IMAGE_HAS_ETC  yes: the image brings /etc, so rumprun's built-in /etc
-#                      (librumprunfs_base) is left out of the bake (it would halt at boot,
+#   BAKEFS_BASE_ETC    rumprun's base /etc, merged into the image's /etc by mkimage
+#                      (--base-etc: the image's own files win), and then rumprun's library
+#                      that would write it at boot (-lrumprunfs_base) is always left out of
+#                      the bake. Default: auto, the directory rumprun's toolchain installs
+#                      (RUMPRUN_TOOLCHAIN/share/rumprun/rumprunfs_base/etc; without
+#                      RUMPRUN_TOOLCHAIN, found beside rumprun-bake's bin/). A directory:
+#                      that one. none: nothing merged, and the bake keeps or leaves out
+#                      rumprun's library by BAKEFS_IMAGE_HAS_ETC, as before.
+#   BAKEFS_IMAGE_HAS_ETC  only with BAKEFS_BASE_ETC=none. yes: the image brings /etc, so
+#                      librumprunfs_base is left out of the bake (it would halt at boot,
 #                      "platefs: open", trying to create its files in the read-only image);
 #                      no: keep rumprun's /etc (the component covers the image's missing
 #                      /etc with a rumpfs that rumprun fills). Default: yes with --stub-etc or
@@ -43,6 +51,7 @@
 #                      needs yes by hand).
 #
 # Results: BAKEFS_IMAGE, BAKEFS_IMAGE_OBJECT, BAKEFS_COMPONENT (files and rules),
+# BAKEFS_BASE_ETC_DIR (the base /etc merged in; empty with BAKEFS_BASE_ETC=none),
 # BAKEFS_BAKE_ARGS and BAKEFS_BAKE_DEPS (for the bake rule), targets bakefs-image,
 # bakefs-component and bakefs-clean. Paths must not contain spaces.
 
@@ -70,29 +79,60 @@ RUMPRUN_BAKE_CONFIG ?= hw_virtio
 RUMPRUN_BAKE_EXTRA ?=
 RUMPMAKE ?=
 
+# rumprun's base /etc, as its toolchain installs it (lib/librumprunfs_base's install target).
+BAKEFS_BASE_ETC ?= auto
+ifeq ($(BAKEFS_BASE_ETC),auto)
+ifneq ($(strip $(RUMPRUN_TOOLCHAIN)),)
+BAKEFS_BASE_ETC_DIR := $(RUMPRUN_TOOLCHAIN)/share/rumprun/rumprunfs_base/etc
+else
+BAKEFS_RUMPRUN_BAKE_PATH := $(shell command -v $(RUMPRUN_BAKE) 2>/dev/null)
+BAKEFS_BASE_ETC_DIR := $(if $(BAKEFS_RUMPRUN_BAKE_PATH),$(abspath $(dir $(BAKEFS_RUMPRUN_BAKE_PATH))..),RUMPRUN_TOOLCHAIN)/share/rumprun/rumprunfs_base/etc
+endif
+else ifneq ($(BAKEFS_BASE_ETC),none)
+BAKEFS_BASE_ETC_DIR := $(BAKEFS_BASE_ETC)
+else
+BAKEFS_BASE_ETC_DIR :=
+endif
+
+# Whether rumprun's library that writes its base /etc at boot is left out of the bake: always
+# when that /etc is merged into the image, else when the image brings an /etc of its own.
+ifneq ($(BAKEFS_BASE_ETC_DIR),)
+BAKEFS_MKIMAGE_BASE_ETC := --base-etc $(BAKEFS_BASE_ETC_DIR)
+BAKEFS_BAKE_REMOVE_BASE := yes
+else
 ifeq ($(origin BAKEFS_IMAGE_HAS_ETC),undefined)
 BAKEFS_IMAGE_HAS_ETC := $(if $(filter --stub-etc,$(BAKEFS_MKIMAGE_FLAGS))$(wildcard $(addsuffix /etc,$(BAKEFS_IMAGE_SOURCES))),yes,no)
+endif
+BAKEFS_BAKE_REMOVE_BASE := $(BAKEFS_IMAGE_HAS_ETC)
 endif
 
 # rumprun-bake: the component and the image object join the configuration's libraries
 # (linked --whole-archive: the rump kernel finds the component through link sets).
 BAKEFS_BAKE_ARGS := -m "add -L$(abspath $(BAKEFS_COMPONENT_DIR)) -lrumpfs_bakefs $(abspath $(BAKEFS_IMAGE_OBJECT))"
-ifeq ($(BAKEFS_IMAGE_HAS_ETC),yes)
+ifeq ($(BAKEFS_BAKE_REMOVE_BASE),yes)
 BAKEFS_BAKE_ARGS += -m "remove -lrumprunfs_base"
 endif
 BAKEFS_BAKE_ARGS += $(RUMPRUN_BAKE_EXTRA)
 BAKEFS_BAKE_DEPS := $(BAKEFS_COMPONENT) $(BAKEFS_IMAGE_OBJECT)
 
 # The image: rebuilt when a file of a source directory (or a tar source) changes.
-BAKEFS_IMAGE_INPUTS := $(shell find $(BAKEFS_IMAGE_SOURCES) 2>/dev/null) $(BAKEFS_IMAGE_DEPS)
+BAKEFS_IMAGE_INPUTS := $(shell find $(BAKEFS_IMAGE_SOURCES) $(BAKEFS_BASE_ETC_DIR) 2>/dev/null) \
+  $(BAKEFS_IMAGE_DEPS)
 
 $(BAKEFS_IMAGE_OBJECT): $(BAKEFS_IMAGE_INPUTS) $(wildcard $(BAKEFS_MKIMAGE))
 	@test -n "$(strip $(BAKEFS_IMAGE_SOURCES))" || { echo "bakefs.mk: set BAKEFS_IMAGE_SOURCES" >&2; exit 2; }
 	@command -v $(BAKEFS_MKIMAGE) >/dev/null 2>&1 || { echo "bakefs.mk: no mkimage program" \
 	  "'$(BAKEFS_MKIMAGE)': put bakefs's bin/ on PATH or set BAKEFS_MKIMAGE=/path/to/mkimage" \
 	  "(examples/rumprun: BAKEFS_CMAKE_BUILD=/path/to/cmake/build)" >&2; exit 2; }
+ifneq ($(BAKEFS_BASE_ETC_DIR),)
+	@test -d $(BAKEFS_BASE_ETC_DIR) || { echo "bakefs.mk: no rumprun base /etc at" \
+	  "'$(BAKEFS_BASE_ETC_DIR)' (rumprun's toolchain installs it in" \
+	  "RUMPRUN_TOOLCHAIN/share/rumprun/rumprunfs_base/etc): set RUMPRUN_TOOLCHAIN," \
+	  "BAKEFS_BASE_ETC=DIR, or BAKEFS_BASE_ETC=none to merge nothing" >&2; exit 2; }
+endif
 	@mkdir -p $(dir $@) $(dir $(BAKEFS_IMAGE))
-	$(BAKEFS_MKIMAGE) $(BAKEFS_IMAGE_SOURCES) $(BAKEFS_MKIMAGE_FLAGS) -o $(BAKEFS_IMAGE) --emit-object $@
+	$(BAKEFS_MKIMAGE) $(BAKEFS_IMAGE_SOURCES) $(BAKEFS_MKIMAGE_FLAGS) $(BAKEFS_MKIMAGE_BASE_ETC) \
+	  -o $(BAKEFS_IMAGE) --emit-object $@
 
 $(BAKEFS_IMAGE): $(BAKEFS_IMAGE_OBJECT)
 

@@ -16,6 +16,11 @@
  *    and mode; an added /etc by a rumpfs, for rumprun's base /etc;
  *  - boot records of type BAKEFS_BOOT_TMPFS name more directories to cover with a tmpfs, in
  *    order; the BAKEFS_BOOT_CONFIG record is handed out by rump_bakefs_config().
+ * Several images may be linked in (each object of `mkimage --emit-object` adds its image to
+ * the bakefs_image section): the one without a BAKEFS_BOOT_MOUNT record (`mkimage --mount-at`)
+ * is `/`, and each of the others is mounted read-only at the path its record names, after `/`
+ * and its covers, parents first (bakefs_boot_images). Its launch configuration is used when
+ * the image at `/` has none.
  * An image made with `mkimage --root-mount union` (its BAKEFS_BOOT_ROOT record) gets
  * MNT_UNION and no added directories: a name the image lacks at its top falls through to the
  * rump kernel's root, and new names at `/` are made there. What that breaks in this kernel:
@@ -63,6 +68,111 @@ const char* rump_bakefs_config(size_t* length) {
 
 int rump_bakefs_root_mounted(void) {
   return bakefs_boot_root_mounted;
+}
+
+/* The images linked in, in section order. path: where a BAKEFS_BOOT_MOUNT record says to
+ * mount it ("" for none: a root image). */
+#define BAKEFS_BOOT_MAX_IMAGES 8
+struct bakefs_boot_image {
+  const unsigned char* data;
+  size_t length;
+  char path[MAXPATHLEN];
+  bool usable; /* its superblock and boot records could be read */
+};
+static struct bakefs_boot_image bakefs_boot_image_table[BAKEFS_BOOT_MAX_IMAGES];
+
+static bool bakefs_boot_zero(const unsigned char* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+/* Reads one image's MOUNT record with a mount of the core alone, as small as it can be (one
+ * cache block, one decompressor): O(1), nothing of the image but its superblock and the unit
+ * holding its boot records is read. */
+static void bakefs_boot_probe(struct bakefs_boot_image* img) {
+  struct bakefs_platform platform;
+  struct bakefs_mount_options options;
+  bakefs_fs* fs;
+  const void* data;
+  size_t length;
+  bakefs_rump_platform(&platform);
+  memset(&options, 0, sizeof(options));
+  options.cache_bytes = 1;
+  options.decompressors = 1;
+  options.verify_slots = 16;
+  int status = bakefs_mount(img->data, img->length, &platform, &options, &fs);
+  if (status != BAKEFS_OK) {
+    printf("bakefs: a linked-in image (%zu bytes at %p) does not mount: %s; ignored\n", img->length,
+           img->data, bakefs_strerror(status));
+    return;
+  }
+  status = bakefs_boot_record(fs, BAKEFS_BOOT_MOUNT, 0, &data, &length);
+  if (status == BAKEFS_OK && length < sizeof(img->path)) {
+    memcpy(img->path, data, length);
+    img->path[length] = '\0';
+    img->usable = true;
+  } else if (status == BAKEFS_ENOENT) {
+    img->usable = true;
+  } else {
+    printf("bakefs: a linked-in image (%zu bytes at %p): mount record: %s; ignored\n", img->length,
+           img->data, bakefs_strerror(status == BAKEFS_OK ? BAKEFS_ECORRUPT : status));
+  }
+  bakefs_unmount(fs);
+}
+
+/* Finds the images in the bakefs_image section: back to back, each at a multiple of 16 bytes
+ * (the linker aligns each object's section), zero bytes between. One image (the usual case) is
+ * not probed: it is `/` as before. Returns how many; 0 when nothing is linked in. A section
+ * that holds no image at its start counts as one (its mount then fails and says so). */
+static unsigned bakefs_boot_images(void) {
+  size_t total, at = 0;
+  const unsigned char* base = bakefs_rump_embedded(&total);
+  unsigned n = 0;
+  if (base == NULL) return 0;
+  while (at < total) {
+    while (total - at >= 16 && bakefs_boot_zero(base + at, 16)) at += 16;
+    if (total - at < 16) break; /* padding */
+    uint64_t length;
+    int status = bakefs_image_length(base + at, total - at, &length);
+    if (status != BAKEFS_OK) {
+      if (n > 0) {
+        printf(
+            "bakefs: no image at byte %zu of the %zu linked-in bytes (%s): the rest is "
+            "ignored\n",
+            at, total, bakefs_strerror(status));
+      }
+      break;
+    }
+    if (n == BAKEFS_BOOT_MAX_IMAGES) {
+      printf("bakefs: more than %d images linked in: the rest is ignored\n",
+             BAKEFS_BOOT_MAX_IMAGES);
+      break;
+    }
+    struct bakefs_boot_image* img = &bakefs_boot_image_table[n++];
+    img->data = base + at;
+    img->length = (size_t)length;
+    img->path[0] = '\0';
+    img->usable = true;
+    at += (size_t)length;
+    at = at + (16 - at % 16) % 16;
+    if (at > total) at = total;
+  }
+  if (n == 0) {
+    struct bakefs_boot_image* img = &bakefs_boot_image_table[n++];
+    img->data = base;
+    img->length = total;
+    img->path[0] = '\0';
+    img->usable = true;
+  }
+  if (n > 1) {
+    for (unsigned i = 0; i < n; ++i) {
+      bakefs_boot_image_table[i].usable = false;
+      bakefs_boot_probe(&bakefs_boot_image_table[i]);
+    }
+  }
+  return n;
 }
 
 static bool bakefs_boot_have_fs(const char* name) {
@@ -127,7 +237,7 @@ static int bakefs_boot_resolve(bakefs_fs* fs, const char* path, size_t length,
 #define BAKEFS_BOOT_ADDED_DEV 1u
 #define BAKEFS_BOOT_ADDED_TMP 2u
 #define BAKEFS_BOOT_ADDED_ETC 4u
-static unsigned bakefs_boot_mount_dirs(struct vnode* root) {
+static unsigned bakefs_boot_mount_dirs(struct vnode* root, unsigned images) {
   static const struct {
     const char* name;
     uint32_t mode;
@@ -141,8 +251,7 @@ static unsigned bakefs_boot_mount_dirs(struct vnode* root) {
   unsigned added = 0;
   for (size_t i = 0; i < __arraycount(dirs); ++i) {
     bakefs_ino ino;
-    if (bakefs_lookup(fs, BAKEFS_ROOT_INO, dirs[i].name, strlen(dirs[i].name), &ino) ==
-        BAKEFS_OK) {
+    if (bakefs_lookup(fs, BAKEFS_ROOT_INO, dirs[i].name, strlen(dirs[i].name), &ino) == BAKEFS_OK) {
       continue;
     }
     int error = bakefs_rump_add_mount_dir(root->v_mount, dirs[i].name, dirs[i].mode);
@@ -151,6 +260,18 @@ static unsigned bakefs_boot_mount_dirs(struct vnode* root) {
       continue;
     }
     added |= dirs[i].bit;
+  }
+  /* The top-level mount points of the other images, where the image at / has none. */
+  for (unsigned i = 0; i < images; ++i) {
+    const struct bakefs_boot_image* img = &bakefs_boot_image_table[i];
+    const char* name = img->path + 1;
+    bakefs_ino ino;
+    if (!img->usable || img->path[0] != '/' || strchr(name, '/') != NULL) continue;
+    if (bakefs_lookup(fs, BAKEFS_ROOT_INO, name, strlen(name), &ino) == BAKEFS_OK) continue;
+    int error = bakefs_rump_add_mount_dir(root->v_mount, name, 0755);
+    if (error != 0 && error != EEXIST) {
+      printf("bakefs: cannot add %s as a mount point (error %d)\n", img->path, error);
+    }
   }
   /* Lookups at the root before this (the mount's own) must not be remembered as misses. */
   cache_purge(root);
@@ -359,17 +480,79 @@ static void bakefs_boot_anchor_old_root(struct vnode* old_root) {
   mp->mnt_vnodecovered = anchor;
 }
 
-static void bakefs_boot_keep_config(bakefs_fs* fs) {
+static void bakefs_boot_keep_config(bakefs_fs* fs, const char* where) {
   const void* data;
   size_t length;
+  if (bakefs_boot_config != NULL) return; /* the image at / (or an earlier one) has one */
   int status = bakefs_boot_record(fs, BAKEFS_BOOT_CONFIG, 0, &data, &length);
   if (status == BAKEFS_OK) {
     bakefs_boot_config = data; /* points into the image, which lives as long as the program */
     bakefs_boot_config_length = length;
-    printf("bakefs: launch configuration in the image: %zu bytes\n", length);
+    printf("bakefs: launch configuration in the image%s%s: %zu bytes\n", *where ? " at " : "",
+           where, length);
   } else if (status != BAKEFS_ENOENT) {
     printf("bakefs: configuration boot record: %s\n", bakefs_strerror(status));
   }
+}
+
+/* Mounts every image with a MOUNT record at its path, parents first (paths in byte order: a
+ * directory sorts before the ones inside it). The mount point must be a directory by then: in
+ * the image at / (mkimage --mount-point; at its top level the hook added it), in an image
+ * mounted before, or made here when `/` is the rump kernel's writable root (no root image, or
+ * a union). Returns how many were mounted. */
+static unsigned bakefs_boot_mount_images(unsigned images, bool root_writable) {
+  unsigned order[BAKEFS_BOOT_MAX_IMAGES], count = 0, mounted = 0;
+  for (unsigned i = 0; i < images; ++i) {
+    if (!bakefs_boot_image_table[i].usable || bakefs_boot_image_table[i].path[0] == '\0') continue;
+    unsigned at = count++;
+    while (at > 0 && strcmp(bakefs_boot_image_table[order[at - 1]].path,
+                            bakefs_boot_image_table[i].path) > 0) {
+      order[at] = order[at - 1];
+      --at;
+    }
+    order[at] = i;
+  }
+  for (unsigned k = 0; k < count; ++k) {
+    const struct bakefs_boot_image* img = &bakefs_boot_image_table[order[k]];
+    struct vnode* vp;
+    int error = namei_simple_kernel(img->path, NSM_FOLLOW_NOEMULROOT, &vp);
+    if (error == ENOENT && root_writable) {
+      error = do_sys_mkdir(img->path, 0755, UIO_SYSSPACE);
+      if (error == 0) error = namei_simple_kernel(img->path, NSM_FOLLOW_NOEMULROOT, &vp);
+    }
+    if (error == 0) {
+      if (vp->v_type != VDIR) error = ENOTDIR;
+      vrele(vp);
+    }
+    if (error != 0) {
+      printf(
+          "bakefs: cannot mount the image (%zu bytes) at %s: no such directory (error %d); the "
+          "image at / needs it (mkimage --mount-point %s)\n",
+          img->length, img->path, error, img->path);
+      continue;
+    }
+    struct bakefs_rump_args args;
+    memset(&args, 0, sizeof(args));
+    args.version = BAKEFS_RUMP_ARGS_VERSION;
+    args.image = img->data;
+    args.length = img->length;
+    error = bakefs_boot_mount(BAKEFS_VFSNAME, img->path, MNT_RDONLY, &args, sizeof(args));
+    if (error != 0) {
+      printf("bakefs: cannot mount the image (%zu bytes) at %s (error %d)\n", img->length,
+             img->path, error);
+      continue;
+    }
+    ++mounted;
+    printf("bakefs: mounted a linked-in image (%zu bytes) at %s (read-only)\n", img->length,
+           img->path);
+    if (namei_simple_kernel(img->path, NSM_FOLLOW_NOEMULROOT, &vp) == 0) {
+      if (vp->v_mount->mnt_op == &bakefs_vfsops) {
+        bakefs_boot_keep_config(VFSTOBAKEFS(vp->v_mount)->bm_fs, img->path);
+      }
+      vrele(vp);
+    }
+  }
+  return mounted;
 }
 
 /* Whether the image wants to be mounted over the rump kernel's root (MNT_UNION) rather than
@@ -403,15 +586,50 @@ static long bakefs_boot_lap(struct bakefs_boot_clock* clock) {
   return us;
 }
 
+/* The image for `/`: the first usable one without a MOUNT record; NULL when there is none. */
+static const struct bakefs_boot_image* bakefs_boot_root_image(unsigned images) {
+  const struct bakefs_boot_image* root = NULL;
+  for (unsigned i = 0; i < images; ++i) {
+    const struct bakefs_boot_image* img = &bakefs_boot_image_table[i];
+    if (!img->usable || img->path[0] != '\0') continue;
+    if (root == NULL) {
+      root = img;
+    } else {
+      printf(
+          "bakefs: a second linked-in image without a mount path (%zu bytes): ignored, the "
+          "first one is / (mkimage --mount-at names where the others go)\n",
+          img->length);
+    }
+  }
+  return root;
+}
+
+static void bakefs_boot_more(struct bakefs_boot_clock* clock, unsigned images, bool writable) {
+  if (images < 2) return;
+  bakefs_boot_lap(clock);
+  const unsigned mounted = bakefs_boot_mount_images(images, writable);
+  printf("bakefs: %u more linked-in image%s mounted in %ld us\n", mounted, mounted == 1 ? "" : "s",
+         bakefs_boot_lap(clock));
+}
+
 static void bakefs_boot_mount_root(void) {
   struct bakefs_boot_clock clock;
   bakefs_boot_clock_start(&clock);
-  size_t length;
-  const void* image = bakefs_rump_embedded(&length);
-  if (image == NULL) {
+  const unsigned images = bakefs_boot_images();
+  if (images == 0) {
     printf("bakefs: no image linked in; / stays the rump kernel's own root\n");
     return;
   }
+  const struct bakefs_boot_image* image = bakefs_boot_root_image(images);
+  if (image == NULL) {
+    printf(
+        "bakefs: no linked-in image is for / (each names a mount path); / stays the rump "
+        "kernel's own root\n");
+    bakefs_boot_more(&clock, images, true);
+    return;
+  }
+  const size_t length = image->length;
+  const long us_images = bakefs_boot_lap(&clock);
 
   struct vnode* old_dev = NULL;
   if (namei_simple_kernel("/dev", NSM_FOLLOW_NOEMULROOT, &old_dev) != 0) old_dev = NULL;
@@ -423,15 +641,21 @@ static void bakefs_boot_mount_root(void) {
    * a mount update. The kernel looks at MNT_UNION only when it looks names up, reads
    * directories and climbs for getcwd, so that is the same as mounting with it; the boot
    * happens before anything else runs. */
-  int error = bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY, NULL, 0);
+  struct bakefs_rump_args args;
+  memset(&args, 0, sizeof(args));
+  args.version = BAKEFS_RUMP_ARGS_VERSION;
+  args.image = image->data;
+  args.length = image->length;
+  int error = bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY, &args, sizeof(args));
   const long us_mount = bakefs_boot_lap(&clock);
   if (error != 0) {
     printf(
         "bakefs: *** THE LINKED-IN IMAGE (%zu bytes at %p) DID NOT MOUNT AT / (error %d): "
         "/ stays the rump kernel's own root ***\n",
-        length, image, error);
+        length, image->data, error);
     if (old_dev != NULL) vrele(old_dev);
     vrele(old_root);
+    bakefs_boot_more(&clock, images, true);
     return;
   }
   bakefs_boot_root_mounted = 1;
@@ -457,10 +681,10 @@ static void bakefs_boot_mount_root(void) {
     }
   }
   vrele(old_root);
-  const long us_probe = bakefs_boot_lap(&clock);
+  const long us_probe = bakefs_boot_lap(&clock) + us_images;
   printf("bakefs: mounted the linked-in image (%zu bytes) at / (read-only%s)\n", length,
          want_union ? ", union" : ", alone");
-  const unsigned added = want_union ? 0 : bakefs_boot_mount_dirs(root);
+  const unsigned added = want_union ? 0 : bakefs_boot_mount_dirs(root, images);
   const long us_dirs = bakefs_boot_lap(&clock);
 
   if (bakefs_boot_is_dir(root, "dev") && old_dev != NULL) bakefs_boot_dev(old_dev);
@@ -468,13 +692,14 @@ static void bakefs_boot_mount_root(void) {
   const long us_dev = bakefs_boot_lap(&clock);
   bakefs_boot_tmpfs(fs, root, added);
   const long us_tmpfs = bakefs_boot_lap(&clock);
-  bakefs_boot_keep_config(fs);
+  bakefs_boot_keep_config(fs, "");
   vrele(root);
   printf(
       "bakefs: boot hook %ld us (root record %ld, mount %ld, mount points %ld, /dev %ld, "
       "tmpfs %ld)\n",
       (long)((bakefs_boot_now() - clock.start) / 1000), us_probe, us_mount, us_dirs, us_dev,
       us_tmpfs);
+  bakefs_boot_more(&clock, images, want_union);
 }
 
 RUMP_COMPONENT(RUMP_COMPONENT_POSTINIT) {

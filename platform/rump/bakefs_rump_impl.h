@@ -20,7 +20,7 @@
  * /dev, /tmp and /etc (what a union with its root used to show) can be mounted there. They
  * are read-only, owned by root, dated like the image, and have the inode numbers after the
  * image's last; they exist only in this mount, never in the image. */
-#define BAKEFS_MAX_MOUNT_DIRS 4
+#define BAKEFS_MAX_MOUNT_DIRS 8 /* /dev, /tmp, /etc and the --mount-at paths of other images */
 #define BAKEFS_MOUNT_DIR_NAME_MAX 15
 struct bakefs_mount_dir {
   char bd_name[BAKEFS_MOUNT_DIR_NAME_MAX + 1];
@@ -36,6 +36,8 @@ struct bakefs_mount {
   struct bakefs_platform bm_platform;
   const void* bm_image;
   size_t bm_length;
+  void* bm_copy; /* a device's image read into memory (BAKEFS_RUMP_ARGS_DEVICE), or NULL */
+  size_t bm_copy_size;
   struct bakefs_fsstat bm_stat;
   struct mount* bm_mp;
   unsigned bm_mount_dirs; /* how many of bm_mount_dir are in use */
@@ -74,7 +76,8 @@ extern const struct vnodeopv_desc* const bakefs_vnodeopv_descs[];
 /* The platform the core gets: kmem(9), mutex(9), printf/log(9). */
 void bakefs_rump_platform(struct bakefs_platform* platform);
 
-/* The image linked into the program, or 0 with *length 0. */
+/* The bakefs_image section of the program (one image, or several back to back: the boot code
+ * tells them apart), or 0 with *length 0. */
 const void* bakefs_rump_embedded(size_t* length);
 
 /* Adds a mount-point directory `name` (permissions mode) at the top of the image mounted at

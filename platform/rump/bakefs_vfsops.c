@@ -8,6 +8,7 @@
 
 #include <sys/dirent.h>
 #include <sys/errno.h>
+#include <sys/fcntl.h> /* FREAD */
 #include <sys/kmem.h>
 #include <sys/module.h>
 #include <sys/mount.h>
@@ -27,8 +28,8 @@
 
 #include <rump-sys/kern.h> /* RUMP_LOCALPROC_P */
 
-#include "bakefs_rump.h"
 #include <bakefs/format.h> /* BAKEFS_TYPE_* */
+#include "bakefs_rump.h"
 
 #include "bakefs_rump_impl.h"
 
@@ -150,8 +151,72 @@ enum vtype bakefs_rump_vtype(uint32_t mode) {
 
 static void bakefs_free_mount(struct bakefs_mount* bmp) {
   if (bmp->bm_fs != NULL) bakefs_unmount(bmp->bm_fs);
+  if (bmp->bm_copy != NULL) kmem_free(bmp->bm_copy, bmp->bm_copy_size);
   bakefs_rump_names_fini(bmp);
   kmem_free(bmp, sizeof(*bmp));
+}
+
+/* BAKEFS_RUMP_ARGS_DEVICE: the image at the start of block device `spec`, read whole into
+ * kernel memory (the core reads images in place; a buffer-cache path is not there yet). The
+ * superblock gives the length; a device shorter than that is EIO. *copy: kmem_alloc'd,
+ * *size bytes. */
+static int bakefs_read_device(const char* spec, void** copy, size_t* size) {
+  struct vnode* devvp;
+  unsigned char sb[DEV_BSIZE];
+  size_t resid = 0;
+  uint64_t length = 0;
+  int error = namei_simple_kernel(spec, NSM_FOLLOW_NOEMULROOT, &devvp);
+  if (error != 0) return error;
+  if (devvp->v_type != VBLK) {
+    vrele(devvp);
+    return ENOTBLK;
+  }
+  vn_lock(devvp, LK_EXCLUSIVE | LK_RETRY);
+  error = VOP_OPEN(devvp, FREAD, curlwp->l_cred);
+  VOP_UNLOCK(devvp);
+  if (error != 0) {
+    vrele(devvp);
+    return error;
+  }
+  error =
+      vn_rdwr(UIO_READ, devvp, sb, sizeof(sb), 0, UIO_SYSSPACE, 0, curlwp->l_cred, &resid, NULL);
+  if (error == 0 && resid != 0) error = EIO;
+  if (error == 0) {
+    /* Only the superblock is looked at: the device's own length is checked by the read. */
+    int status = bakefs_image_length(sb, SIZE_MAX, &length);
+    if (status != BAKEFS_OK) {
+      printf("bakefs: %s holds no bakefs image: %s\n", spec, bakefs_strerror(status));
+      error = bakefs_to_errno(status);
+    }
+  }
+  if (error == 0 && length > SIZE_MAX - DEV_BSIZE) error = EFBIG;
+  void* bytes = NULL;
+  const size_t total = error == 0 ? roundup((size_t)length, DEV_BSIZE) : 0;
+  if (error == 0) {
+    bytes = kmem_alloc(total, total > BAKEFS_SLEEP_ALLOC_MAX ? KM_NOSLEEP : KM_SLEEP);
+    if (bytes == NULL) error = ENOMEM;
+  }
+  if (error == 0) {
+    error =
+        vn_rdwr(UIO_READ, devvp, bytes, total, 0, UIO_SYSSPACE, 0, curlwp->l_cred, &resid, NULL);
+    /* the last sector may lie past an image that ends the device: only the image must be there */
+    if (error == 0 && total - resid < length) {
+      printf("bakefs: %s is shorter than the image on it (%zu of %llu bytes)\n", spec,
+             total - resid, (unsigned long long)length);
+      error = EIO;
+    }
+  }
+  vn_lock(devvp, LK_EXCLUSIVE | LK_RETRY);
+  VOP_CLOSE(devvp, FREAD, curlwp->l_cred);
+  VOP_UNLOCK(devvp);
+  vrele(devvp);
+  if (error != 0) {
+    if (bytes != NULL) kmem_free(bytes, total);
+    return error;
+  }
+  *copy = bytes;
+  *size = total;
+  return 0;
 }
 
 static int bakefs_vfs_getargs(struct mount* mp, void* data, size_t* data_len) {
@@ -185,11 +250,34 @@ static int bakefs_vfs_mount(struct mount* mp, const char* path, void* data, size
   if (data != NULL && *data_len != 0) {
     if (*data_len < sizeof(args)) return EINVAL;
     memcpy(&args, data, sizeof(args));
-    if (args.version != BAKEFS_RUMP_ARGS_VERSION || args.reserved != 0) return EINVAL;
+    if ((args.version != BAKEFS_RUMP_ARGS_VERSION && args.version != BAKEFS_RUMP_ARGS_DEVICE) ||
+        args.reserved != 0) {
+      return EINVAL;
+    }
+  }
+  void* copy = NULL;
+  size_t copy_size = 0;
+  char spec[MAXPATHLEN];
+  if (args.version == BAKEFS_RUMP_ARGS_DEVICE) {
+    if (args.image == NULL) return EINVAL;
+    error = copyinstr(args.image, spec, sizeof(spec), NULL);
+    if (error != 0) return error;
+    error = bakefs_read_device(spec, &copy, &copy_size);
+    if (error != 0) return error;
+    args.image = copy;
+    args.length = copy_size;
+    from = "device";
   }
   /* The image is read in place: a pointer means something only in the kernel's own address
    * space, which local clients share. A remote (sysproxy) client's pointer is in its process. */
-  if (args.image != NULL && !RUMP_LOCALPROC_P(curproc)) return EINVAL;
+  if (args.image != NULL && copy == NULL && !RUMP_LOCALPROC_P(curproc)) return EINVAL;
+  if (args.image != NULL && copy == NULL) {
+    size_t section;
+    const unsigned char* start = bakefs_rump_embedded(&section);
+    const unsigned char* image = args.image;
+    /* one of several images linked in (the boot code mounts each with its own bounds) */
+    if (start != NULL && image >= start && image < start + section) from = "embedded";
+  }
   if (args.image == NULL) {
     size_t length;
     args.image = bakefs_rump_embedded(&length);
@@ -203,6 +291,8 @@ static int bakefs_vfs_mount(struct mount* mp, const char* path, void* data, size
   if (args.length == 0 || args.length > SIZE_MAX) return EINVAL;
 
   struct bakefs_mount* bmp = kmem_zalloc(sizeof(*bmp), KM_SLEEP);
+  bmp->bm_copy = copy; /* freed with the mount from here on */
+  bmp->bm_copy_size = copy_size;
   bakefs_rump_names_init(bmp);
   bakefs_rump_platform(&bmp->bm_platform);
   bmp->bm_image = args.image;
@@ -260,8 +350,7 @@ static int bakefs_vfs_unmount(struct mount* mp, int mntflags) {
 int bakefs_rump_add_mount_dir(struct mount* mp, const char* name, uint32_t mode) {
   struct bakefs_mount* bmp = VFSTOBAKEFS(mp);
   const size_t length = strlen(name);
-  if (length == 0 || length > BAKEFS_MOUNT_DIR_NAME_MAX || strchr(name, '/') != NULL)
-    return EINVAL;
+  if (length == 0 || length > BAKEFS_MOUNT_DIR_NAME_MAX || strchr(name, '/') != NULL) return EINVAL;
   if (bmp->bm_mount_dirs == BAKEFS_MAX_MOUNT_DIRS) return ENOSPC;
   if (bmp->bm_stat.max_ino > UINT32_MAX - BAKEFS_MAX_MOUNT_DIRS) return EOVERFLOW;
   bakefs_ino ino;

@@ -71,6 +71,8 @@ fragment=$prefix/share/bakefs/platform/rump/bakefs.mk
 cat >"$work/Makefile" <<MAKEFILE
 BAKEFS_IMAGE_SOURCES := tree
 BAKEFS_MKIMAGE := $mkimage
+# No rumprun toolchain here, so no rumprun base /etc to merge.
+BAKEFS_BASE_ETC := none
 include $fragment
 all: bakefs-image
 MAKEFILE

@@ -9,6 +9,9 @@
  * Usage: rump_test SOURCE_TREE [IMAGE_FILE]
  *   With an embedded image, SOURCE_TREE is the tree it was built from. Without one,
  *   IMAGE_FILE is read into memory and mounted at /mnt through struct bakefs_rump_args.
+ *   BAKEFS_TEST_MOUNTS=/app=TREE[,/srv/data=TREE2]: more images are linked in (mkimage
+ *   --mount-at): each path must be a mount of its own, read-only, equal to its tree, with
+ *   `..` leading back into the image below it.
  * Exit status 0 when every check passed.
  *
  * SPDX-License-Identifier: BSD-2-Clause
@@ -761,7 +764,36 @@ static void check_boot_records(void) {
   }
 }
 
+/* BAKEFS_TEST_DEVICE=1: IMAGE_FILE as a block device (etfs), mounted by its path
+ * (BAKEFS_RUMP_ARGS_DEVICE) as `mount -t bakefs /dev/x /mnt` would. A device that holds no
+ * image is refused first. */
+static int mount_from_device(const char* image_file, const char* not_an_image) {
+  struct bakefs_rump_args args;
+  CHECK(rump_pub_etfs_register("/dev/bakeimg", image_file, RUMP_ETFS_BLK) == 0,
+        "etfs /dev/bakeimg: %s", strerror(errno));
+  CHECK(rump_pub_etfs_register("/dev/notimg", not_an_image, RUMP_ETFS_BLK) == 0,
+        "etfs /dev/notimg: %s", strerror(errno));
+  rump_sys_mkdir("/mnt", 0755);
+  memset(&args, 0, sizeof(args));
+  args.version = BAKEFS_RUMP_ARGS_DEVICE;
+  args.image = "/dev/notimg";
+  expect_errno(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", RUMP_MNT_RDONLY, &args, sizeof(args)),
+               NB_EINVAL, "a device without an image");
+  args.image = "/mnt";
+  expect_errno(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", RUMP_MNT_RDONLY, &args, sizeof(args)),
+               15 /* ENOTBLK */, "a directory as the device");
+  args.image = "/dev/bakeimg";
+  expect_errno(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", 0, &args, sizeof(args)), NB_EROFS,
+               "a read-write mount of the device");
+  if (rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", RUMP_MNT_RDONLY, &args, sizeof(args)) != 0) {
+    fail("mount /dev/bakeimg (%s) at /mnt: %s", image_file, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 static int mount_from_file(const char* image_file) {
+  if (getenv("BAKEFS_TEST_DEVICE") != NULL) return mount_from_device(image_file, "/proc/self/exe");
   FILE* f = fopen(image_file, "rb");
   if (f == NULL) {
     perror(image_file);
@@ -846,6 +878,54 @@ static void check_parallel_reads(void) {
   }
 }
 
+/* The other linked-in images (BAKEFS_TEST_MOUNTS): each compared with its tree where the boot
+ * code mounted it, and checked as a mount of its own. */
+static void check_more_images(void) {
+  const char* list = getenv("BAKEFS_TEST_MOUNTS");
+  char mounts[4096];
+  snprintf(mounts, sizeof(mounts), "%s", list != NULL ? list : "");
+  const char* saved_root = source_root;
+  char* next = NULL;
+  for (char* item = strtok_r(mounts, ",", &next); item != NULL; item = strtok_r(NULL, ",", &next)) {
+    char* tree = strchr(item, '=');
+    if (tree == NULL) {
+      fail("BAKEFS_TEST_MOUNTS: %s is not PATH=TREE", item);
+      continue;
+    }
+    *tree++ = '\0';
+    char parent[4096], host[4096];
+    struct nb_stat st, pst, below;
+    snprintf(parent, sizeof(parent), "%s/..", item);
+    CHECK(rump_sys_stat(item, (void*)&st) == 0 && rump_sys_stat(parent, (void*)&pst) == 0 &&
+              st.st_dev != pst.st_dev,
+          "%s is not a mount of its own: %s", item, strerror(errno));
+    /* `..` of the mount's root is the directory it covers, in the image below. */
+    char* slash = strrchr(parent, '/');
+    *slash = '\0';
+    slash = strrchr(parent, '/');
+    if (slash == parent) parent[1] = '\0'; else *slash = '\0';
+    CHECK(rump_sys_stat(parent, (void*)&below) == 0 && below.st_dev == pst.st_dev &&
+              below.st_ino == pst.st_ino,
+          "%s/.. is not %s", item, parent);
+    source_root = tree;
+    mount_prefix = item;
+    link_count = 0; /* hard links do not cross images */
+    nftw(source_root, visit, 32, FTW_PHYS | FTW_ACTIONRETVAL);
+    snprintf(host, sizeof(host), "%s/etc/motd", tree);
+    if (access(host, F_OK) == 0) {
+      check_read_only();
+      check_getcwd();
+    } else {
+      snprintf(host, sizeof(host), "%s/new-file", item);
+      expect_errno(rump_sys_open(host, RUMP_O_WRONLY | RUMP_O_CREAT, 0644), NB_EROFS, "create");
+      expect_errno(rump_sys_mkdir(host, 0755), NB_EROFS, "mkdir");
+    }
+    printf("compared the image mounted at %s with %s\n", item, tree);
+  }
+  source_root = saved_root;
+  mount_prefix = "";
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s SOURCE_TREE [IMAGE_FILE]\n", argv[0]);
@@ -905,6 +985,7 @@ int main(int argc, char** argv) {
     } else {
       check_union_dotdot(lstat(dev, &hs) == 0);
     }
+    check_more_images();
     check_traversals();
     check_boot_records();
   } else {

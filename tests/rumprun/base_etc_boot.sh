@@ -1,0 +1,88 @@
+#!/bin/sh
+# Boot check for rumprun's base /etc merged into the image (mkimage --base-etc, passed by
+# platform/rump/bakefs.mk from the toolchain's share/rumprun/rumprunfs_base/etc): builds the
+# component with rumprun's rumpmake, an image of a tree with its own /etc/hosts, and a
+# unikernel through bakefs.mk (which leaves -lrumprunfs_base out of the bake by itself), with a
+# second image (mkimage --mount-at /app) linked in beside the first, boots
+# it under qemu (TCG, no KVM needed) and checks what NetBSD's libc finds in /etc.
+#
+# Usage: base_etc_boot.sh BAKEFS_SRC BUILD_DIR RUMPRUN_CHECKOUT RUMPRUN_TOOLCHAIN ZSTD_SRC
+#   (RUMPRUN_CHECKOUT: where build-rr.sh ran; its obj-amd64-hw/rumptools/rumpmake is used)
+# SPDX-License-Identifier: BSD-2-Clause
+set -eu
+for dir in "$3" "$4" "$5"; do
+  [ -d "$dir" ] || { echo "SKIP: no $dir (a rumprun build, its toolchain, a zstd source tree)"; exit 77; }
+done
+src=$(cd "$1" && pwd)
+build=$(cd "$2" && pwd)
+rr=$(cd "$3" && pwd)
+toolchain=$(cd "$4" && pwd)
+zstd=$(cd "$5" && pwd)
+here=$src/tests/rumprun
+rumpmake=$rr/obj-amd64-hw/rumptools/rumpmake
+qemu=${QEMU:-qemu-system-x86_64}
+for need in "$rumpmake" "$toolchain/bin/rumprun-bake" \
+  "$toolchain/share/rumprun/rumprunfs_base/etc/pwd.db"; do
+  [ -e "$need" ] || { echo "SKIP: no $need"; exit 77; }
+done
+command -v "$qemu" > /dev/null 2>&1 || { echo "SKIP: no $qemu (apt-get install qemu-system-x86)"; exit 77; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/base-etc-boot.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+mkdir -p rootfs/etc rootfs/srv
+printf '10.1.2.3\tmine\n' > rootfs/etc/hosts
+printf 'hello\n' > rootfs/srv/hello.txt
+# A second image, linked in beside the first and mounted at /app.
+mkdir -p approot
+printf 'from the app image\n' > approot/hello.txt
+"$build/bin/mkimage" --no-progress approot --mount-at /app -o app.img --emit-object app.o
+cat > Makefile <<MAKEFILE
+BAKEFS_IMAGE_SOURCES := rootfs
+include $src/platform/rump/bakefs.mk
+all: boot.bin
+boot: $here/base_etc_boot.c
+	\$(RUMPRUN_CC) -O2 -o \$@ $here/base_etc_boot.c
+boot.bin: boot \$(BAKEFS_BAKE_DEPS)
+	\$(RUMPRUN_BAKE) \$(BAKEFS_BAKE_ARGS) \$(RUMPRUN_BAKE_CONFIG) \$@ boot
+MAKEFILE
+make RUMPRUN_TOOLCHAIN="$toolchain" RUMPMAKE="$rumpmake" BAKEFS_MKIMAGE="$build/bin/mkimage" \
+  BAKEFS_ZSTD_SRC="$zstd" RUMPRUN_BAKE_EXTRA="-m 'add $work/app.o'" > make.log 2>&1 || { tail -40 make.log; echo "FAIL: make"; exit 1; }
+grep -q -- "--base-etc $toolchain/share/rumprun/rumprunfs_base/etc" make.log ||
+  { echo "FAIL: mkimage was not given the toolchain's base /etc"; exit 1; }
+grep -q -- '-m "remove -lrumprunfs_base"' make.log ||
+  { echo "FAIL: the bake keeps -lrumprunfs_base"; exit 1; }
+
+# The serial console goes to a file; the guest idles after halting, so qemu is stopped once
+# main() has returned (or the boot panicked).
+"$qemu" -net none -m 128 -vga none -display none -no-reboot -serial file:console.log \
+  -kernel boot.bin &
+pid=$!
+for _ in $(seq 300); do
+  grep -q '=== main() of\|PANIC\|panic' console.log 2>/dev/null && break
+  sleep 1
+done
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+tr -d '\r' < console.log > out.log
+grep '^bakefs:\|PANIC\|panic' out.log || true
+sed -n '/=== calling/,/=== main() of/p' out.log
+
+fail=0
+expect() {
+  grep -qxF -- "$1" out.log || { echo "MISSING: $1"; fail=1; }
+}
+expect "getpwnam(root): uid=0 gid=0 gecos='Charlie &' dir=/ shell=/thereisnoshell"
+expect "getpwnam(daemon): uid=1 gid=1 gecos='The devil himself' dir=/ shell=/thereisnoshell"
+expect "getpwnam(nosuchuser): not found"
+expect "getgrgid(1): daemon"
+expect "getservbyname(http/tcp): 80"
+expect "getprotobyname(udp): 17"
+expect "/etc/hosts: 10.1.2.3	mine"
+expect "/etc: bakefs, read-only"
+expect "/app/hello.txt: from the app image"
+expect "/app: bakefs, read-only"
+expect "create /etc/new: Read-only file system"
+expect "DONE"
+if grep -q 'PANIC\|panic' out.log; then echo "FAIL: the unikernel panicked"; fail=1; fi
+[ "$fail" -eq 0 ] && echo "base_etc_boot: rumprun's base /etc from the image, the image's own files win, the second image at /app"
+exit "$fail"
