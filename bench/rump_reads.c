@@ -25,14 +25,8 @@
 #include <rump/rumpdefs.h>
 
 #include "bakefs_rump.h"
+#include "netbsd_abi.h"
 
-struct nb_dirent {
-  uint64_t d_fileno;
-  uint16_t d_reclen;
-  uint16_t d_namlen;
-  uint8_t d_type;
-  char d_name[512];
-};
 enum { NB_DT_DIR = 4, NB_DT_REG = 8, NB_DT_LNK = 10, RANDOM_READS = 10000 };
 
 struct file {

@@ -33,7 +33,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 lib=$prefix/lib
 "$mkimage" -j2 --no-progress "$@" -o "$work/tree.img" "$tree" > /dev/null
-${CC:-cc} -O2 -Wall -I"$prefix/include" -I"$top/platform/rump" "$here/rump_reads.c" \
+${CC:-cc} -O2 -Wall -I"$prefix/include" -I"$top/platform/rump" -I"$top/tests/rump" "$here/rump_reads.c" \
   -o "$work/rump_reads" -Wl,--no-as-needed "$component/librumpfs_bakefs.so" -L"$lib" \
   -Wl,-rpath,"$component" -Wl,-rpath,"$lib" \
   -lrumpfs_tmpfs -lrumpvfs -lrump -lrumpuser -lpthread -ldl -lrt

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "netbsd_etc/stub_etc.h"
 #include "sources/scan_dir.h"
 #include "writer/source_file.h"
 
@@ -99,12 +100,7 @@ Tree base_etc_tree(const std::string& dir, int64_t mtime) {
     Tree scanned = scan_directory(dir);
     etc = reader.convert(*scanned.root, "", 0);
   }  // the scan's descriptors close here: every byte is in memory
-  Tree tree;
-  tree.root = std::make_shared<Inode>();
-  tree.root->mode = kDirMode;
-  tree.root->mtime_sec = mtime;
-  tree.root->children["etc"] = etc;
-  return tree;
+  return etc_only_tree(etc, mtime);
 }
 
 void merge_base_etc(Tree& tree, const Tree& base) {

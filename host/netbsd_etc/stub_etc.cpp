@@ -7,6 +7,7 @@
 #include <climits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "netbsd_etc/pwd_db.h"
@@ -85,11 +86,15 @@ Tree stub_etc_tree(const StubEtcOptions& options) {
   add("protocols", text::kProtocols, kPublic);
   add("resolv.conf", text::kResolvConf, kPublic);
   add("services", text::kServices, kPublic);
+  return etc_only_tree(etc, mtime);
+}
+
+Tree etc_only_tree(std::shared_ptr<Inode> etc, int64_t mtime) {
   Tree tree;
   tree.root = std::make_shared<Inode>();
   tree.root->mode = kDirMode;
   tree.root->mtime_sec = mtime;
-  tree.root->children["etc"] = etc;
+  tree.root->children["etc"] = std::move(etc);
   return tree;
 }
 

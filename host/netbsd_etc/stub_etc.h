@@ -7,6 +7,7 @@
 #define BAKEFS_HOST_NETBSD_ETC_STUB_ETC_H
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "netbsd_etc/bdb_hash.h"
@@ -28,6 +29,10 @@ Tree stub_etc_tree(const StubEtcOptions& options);
 // Puts the stub beneath `tree`: adds copies of the /etc entries `tree` lacks (all of /etc if it
 // has none) and keeps every one it has. Throws Error if `tree` has an /etc that is no directory.
 void merge_stub_etc(Tree& tree, const Tree& stub);
+
+// A tree that holds `etc` as /etc and nothing else, its root a 0755 directory dated `mtime`
+// (what stub_etc_tree and base_etc_tree give).
+Tree etc_only_tree(std::shared_ptr<Inode> etc, int64_t mtime);
 
 // When /etc/master.passwd in `tree` is not the stub's, rebuilds from it those of pwd.db,
 // spwd.db and passwd that are still the stub's (the ones the sources provide are kept), so

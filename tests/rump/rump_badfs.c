@@ -18,15 +18,9 @@
 #include <rump/rumpdefs.h>
 
 #include "bakefs_rump.h"
+#include "netbsd_abi.h"
 
 enum { NB_EIO = 5, NB_DT_DIR = 4, NB_DT_REG = 8, WALK_MAX = 20000 };
-struct nb_dirent {
-  uint64_t d_fileno;
-  uint16_t d_reclen;
-  uint16_t d_namlen;
-  uint8_t d_type;
-  char d_name[512];
-};
 
 static char queue[WALK_MAX][256];
 

@@ -38,39 +38,11 @@ extern "C" {
 }
 
 #include "bakefs_rump.h"
+#include "netbsd_abi.h"
 #include "fuzz_image.h"
 
 namespace {
 
-// NetBSD/amd64's struct stat and struct dirent, as the rump kernel fills them.
-struct NbTimespec {
-  int64_t tv_sec;
-  long tv_nsec;
-};
-struct NbStat {
-  uint64_t st_dev;
-  uint32_t st_mode;
-  uint64_t st_ino;
-  uint32_t st_nlink;
-  uint32_t st_uid;
-  uint32_t st_gid;
-  uint64_t st_rdev;
-  NbTimespec st_atim, st_mtim, st_ctim, st_birthtim;
-  int64_t st_size;
-  int64_t st_blocks;
-  int32_t st_blksize;
-  uint32_t st_flags;
-  uint32_t st_gen;
-  uint32_t st_spare[2];
-};
-static_assert(sizeof(NbStat) == 152, "NetBSD/amd64 struct stat");
-struct NbDirent {
-  uint64_t d_fileno;
-  uint16_t d_reclen;
-  uint16_t d_namlen;
-  uint8_t d_type;
-  char d_name[512];
-};
 constexpr uint32_t kNbTypeMask = 0170000, kNbDir = 0040000, kNbRegular = 0100000,
                    kNbSymlink = 0120000;
 constexpr int kWalkMax = 4096;       // directories walked per image
@@ -154,7 +126,7 @@ bool core_bytes(bakefs_fs* fs, bakefs_ino ino, uint64_t size, std::vector<uint8_
   return true;
 }
 
-void check_file(bakefs_fs* fs, const std::string& path, const NbStat& st) {
+void check_file(bakefs_fs* fs, const std::string& path, const nb_stat& st) {
   bakefs_attr a{};
   if (bakefs_getattr(fs, st.st_ino, &a) != BAKEFS_OK) return;  // lstat agreed already
   if (a.size > kReadMax) return;
@@ -195,7 +167,7 @@ void check_file(bakefs_fs* fs, const std::string& path, const NbStat& st) {
   rump_sys_close(fd);
 }
 
-void check_symlink(bakefs_fs* fs, const std::string& path, const NbStat& st) {
+void check_symlink(bakefs_fs* fs, const std::string& path, const nb_stat& st) {
   char want[8192], got[8192];
   size_t length = 0;
   const bool core_ok = bakefs_readlink(fs, st.st_ino, want, sizeof(want), &length) == BAKEFS_OK;
@@ -208,7 +180,7 @@ void check_symlink(bakefs_fs* fs, const std::string& path, const NbStat& st) {
 }
 
 // The entry's attributes through both; false when they disagree or the rump lstat failed.
-bool check_lstat(bakefs_fs* fs, const std::string& path, bakefs_ino ino, NbStat& st) {
+bool check_lstat(bakefs_fs* fs, const std::string& path, bakefs_ino ino, nb_stat& st) {
   const bool rump_ok = rump_sys_lstat(path.c_str(), reinterpret_cast<struct stat*>(&st)) == 0;
   bakefs_attr a{};
   const bool core_ok = bakefs_getattr(fs, ino, &a) == BAKEFS_OK;
@@ -233,7 +205,7 @@ bool rump_names(const std::string& dir, std::vector<CoreEntry>& out, uint64_t& d
   int n;
   while ((n = rump_sys_getdents(fd, buf, sizeof(buf))) > 0) {
     for (int at = 0; at < n;) {
-      const auto* d = reinterpret_cast<const NbDirent*>(buf + at);
+      const auto* d = reinterpret_cast<const nb_dirent*>(buf + at);
       if (d->d_reclen == 0) break;
       at += d->d_reclen;
       const std::string name(d->d_name, d->d_namlen);
@@ -272,14 +244,14 @@ void walk(bakefs_fs* fs) {
     }
     if (rump_ok && core_ok && got.size() != want.size()) disagree("readdir gave fewer names than the core", dir.path);
     if (dotdot != 0 && dotdot != dir.parent && dir.path != "/mnt") disagree("`..` names another directory", dir.path);
-    NbStat up{};
+    nb_stat up{};
     if (dir.path != "/mnt" && rump_sys_lstat((dir.path + "/..").c_str(), reinterpret_cast<struct stat*>(&up)) == 0 && up.st_ino != dir.parent) {
       disagree("lstat of `..` names another directory", dir.path);
     }
     for (const CoreEntry& e : got) {
       ++stats.names;
       const std::string path = dir.path + "/" + e.name;
-      NbStat st{};
+      nb_stat st{};
       if (!check_lstat(fs, path, e.ino, st)) continue;
       switch (st.st_mode & kNbTypeMask) {
         case kNbRegular: check_file(fs, path, st); break;
