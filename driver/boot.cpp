@@ -13,6 +13,16 @@ bool valid_tmpfs_path(const uint8_t* p, uint32_t length) {
   for (uint32_t i = 0; i < length; ++i) {
     if (p[i] == 0) return false;
   }
+  // No empty, "." or ".." component: "/.." would name the root, which a MOUNT path is not.
+  for (uint32_t i = 0; i < length && length > 1;) {
+    uint32_t end = i + 1;
+    while (end < length && p[end] != '/') ++end;
+    const uint32_t n = end - i - 1;  // the component after the '/' at i
+    if (n == 0 || (n == 1 && p[i + 1] == '.') || (n == 2 && p[i + 1] == '.' && p[i + 2] == '.')) {
+      return false;
+    }
+    i = end;
+  }
   return true;
 }
 

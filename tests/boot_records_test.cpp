@@ -275,6 +275,12 @@ TEST(BootRecords, ForgedRecordsAreCorruptNotHandedOut) {
   EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_TMPFS, 0), BAKEFS_OK);  // "/tmp" comes first
   EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_TMPFS, 1), BAKEFS_ECORRUPT);
   EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_CONFIG, 1), BAKEFS_ECORRUPT);  // walks past it
+  // Paths with a "..", "." or empty component (mkimage never writes them; "/.." would be /).
+  for (const char* forged : {"/vr/../r", "/var/./r", "/var//rn"}) {
+    bytes = good;
+    patch_metadata(bytes, "/var/run", forged);
+    EXPECT_EQ(boot_status(bytes, BAKEFS_BOOT_TMPFS, 1), BAKEFS_ECORRUPT) << forged;
+  }
   // A record longer than the extent, and flags that are not zero.
   uint64_t boot = 0;
   std::memcpy(&boot, good.data() + offsetof(format::Superblock, boot), 8);

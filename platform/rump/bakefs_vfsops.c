@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <sys/dirent.h>
+#include <sys/dkio.h> /* DIOCGMEDIASIZE */
 #include <sys/errno.h>
 #include <sys/fcntl.h> /* FREAD */
 #include <sys/kmem.h>
@@ -158,12 +159,16 @@ static void bakefs_free_mount(struct bakefs_mount* bmp) {
 
 /* BAKEFS_RUMP_ARGS_DEVICE: the image at the start of block device `spec`, read whole into
  * kernel memory (the core reads images in place; a buffer-cache path is not there yet). The
- * superblock gives the length; a device shorter than that is EIO. *copy: kmem_alloc'd,
- * *size bytes. */
+ * device's size (DIOCGMEDIASIZE) bounds everything: the superblock must pass the core's full
+ * check (bakefs_probe) against it before anything is allocated, and an image larger than the
+ * device is EIO. Read in chunks that vn_rdwr's int length holds. *copy: kmem_alloc'd, *size
+ * bytes. */
+#define BAKEFS_DEVICE_CHUNK (64u << 20)
 static int bakefs_read_device(const char* spec, void** copy, size_t* size) {
   struct vnode* devvp;
   unsigned char sb[DEV_BSIZE];
   size_t resid = 0;
+  off_t media = 0;
   uint64_t length = 0;
   int error = namei_simple_kernel(spec, NSM_FOLLOW_NOEMULROOT, &devvp);
   if (error != 0) return error;
@@ -178,32 +183,48 @@ static int bakefs_read_device(const char* spec, void** copy, size_t* size) {
     vrele(devvp);
     return error;
   }
-  error =
-      vn_rdwr(UIO_READ, devvp, sb, sizeof(sb), 0, UIO_SYSSPACE, 0, curlwp->l_cred, &resid, NULL);
-  if (error == 0 && resid != 0) error = EIO;
+  error = VOP_IOCTL(devvp, DIOCGMEDIASIZE, &media, FREAD, curlwp->l_cred);
+  if (error != 0) printf("bakefs: %s: its size is unknown (DIOCGMEDIASIZE: %d)\n", spec, error);
+  if (error == 0 && media < (off_t)sizeof(sb)) error = EIO;
   if (error == 0) {
-    /* Only the superblock is looked at: the device's own length is checked by the read. */
-    int status = bakefs_image_length(sb, SIZE_MAX, &length);
-    if (status != BAKEFS_OK) {
-      printf("bakefs: %s holds no bakefs image: %s\n", spec, bakefs_strerror(status));
-      error = bakefs_to_errno(status);
-    }
+    error =
+        vn_rdwr(UIO_READ, devvp, sb, sizeof(sb), 0, UIO_SYSSPACE, 0, curlwp->l_cred, &resid, NULL);
+    if (error == 0 && resid != 0) error = EIO;
   }
-  if (error == 0 && length > SIZE_MAX - DEV_BSIZE) error = EFBIG;
+  if (error == 0) {
+    /* The superblock alone is read (O(1)); its extents are checked against the device. */
+    struct bakefs_probe_info info;
+    const uint64_t avail = (uint64_t)media < SIZE_MAX ? (uint64_t)media : SIZE_MAX;
+    const int status = bakefs_probe(sb, (size_t)avail, &info);
+    if (status != BAKEFS_OK) {
+      printf("bakefs: %s holds no mountable bakefs image: %s\n", spec,
+             info.reason != NULL ? info.reason : bakefs_strerror(status));
+      /* not an image: EINVAL, as mount(2) says of a bad argument; a damaged one: its errno */
+      error = !info.magic ? EINVAL : info.image_size > avail ? EIO : bakefs_to_errno(status);
+    }
+    length = info.image_size;
+  }
+  if (error == 0 && (length > (uint64_t)media || length > SIZE_MAX - DEV_BSIZE)) error = EFBIG;
   void* bytes = NULL;
   const size_t total = error == 0 ? roundup((size_t)length, DEV_BSIZE) : 0;
   if (error == 0) {
     bytes = kmem_alloc(total, total > BAKEFS_SLEEP_ALLOC_MAX ? KM_NOSLEEP : KM_SLEEP);
     if (bytes == NULL) error = ENOMEM;
   }
-  if (error == 0) {
-    error =
-        vn_rdwr(UIO_READ, devvp, bytes, total, 0, UIO_SYSSPACE, 0, curlwp->l_cred, &resid, NULL);
+  for (size_t at = 0; error == 0 && at < total;) {
+    const size_t want = total - at < BAKEFS_DEVICE_CHUNK ? total - at : BAKEFS_DEVICE_CHUNK;
+    error = vn_rdwr(UIO_READ, devvp, (char*)bytes + at, (int)want, (off_t)at, UIO_SYSSPACE, 0,
+                    curlwp->l_cred, &resid, NULL);
+    if (error != 0) break;
+    at += want - resid;
     /* the last sector may lie past an image that ends the device: only the image must be there */
-    if (error == 0 && total - resid < length) {
-      printf("bakefs: %s is shorter than the image on it (%zu of %llu bytes)\n", spec,
-             total - resid, (unsigned long long)length);
-      error = EIO;
+    if (resid != 0) {
+      if (at < length) {
+        printf("bakefs: %s is shorter than the image on it (%zu of %llu bytes)\n", spec, at,
+               (unsigned long long)length);
+        error = EIO;
+      }
+      break;
     }
   }
   vn_lock(devvp, LK_EXCLUSIVE | LK_RETRY);

@@ -754,6 +754,29 @@ static int mount_from_device(const char* image_file, const char* not_an_image) {
   args.image = "/mnt";
   expect_errno(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", RUMP_MNT_RDONLY, &args, sizeof(args)),
                15 /* ENOTBLK */, "a directory as the device");
+  /* A device shorter than the image its superblock describes: EIO before anything is read
+   * past the superblock (the size comes from the device, not from the image). */
+  {
+    char short_file[] = "/tmp/bakefs-short-XXXXXX";
+    int out = mkstemp(short_file);
+    FILE* in = fopen(image_file, "rb");
+    CHECK(out >= 0 && in != NULL, "a truncated copy of %s: %s", image_file, strerror(errno));
+    if (out >= 0 && in != NULL) {
+      char half[8192];
+      size_t n = fread(half, 1, sizeof(half), in);
+      CHECK(n == sizeof(half) && write(out, half, n) == (ssize_t)n, "write %s", short_file);
+      CHECK(rump_pub_etfs_register("/dev/shortimg", short_file, RUMP_ETFS_BLK) == 0,
+            "etfs /dev/shortimg: %s", strerror(errno));
+      args.image = "/dev/shortimg";
+      expect_errno(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", RUMP_MNT_RDONLY, &args, sizeof(args)),
+                   5 /* EIO */, "a device shorter than its image");
+    }
+    if (in != NULL) fclose(in);
+    if (out >= 0) {
+      close(out);
+      unlink(short_file);
+    }
+  }
   args.image = "/dev/bakeimg";
   expect_errno(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", 0, &args, sizeof(args)), NB_EROFS,
                "a read-write mount of the device");
