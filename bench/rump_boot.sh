@@ -27,15 +27,9 @@ shift 2
 sizes=${*:-100 10240 512000}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-prefix=$(sed -n 's/^BAKEFS_RUMP_PREFIX:[A-Z]*=//p' "$build/CMakeCache.txt")
-[ -n "$prefix" ] && [ -f "$prefix/include/rump/rump.h" ] ||
-  { echo "rump_boot.sh: $build is not configured with BAKEFS_RUMP_PREFIX" >&2; exit 2; }
-component=$build/platform/rump
-mkimage=$build/bin/mkimage
-[ -f "$component/librumpfs_bakefs.so" ] && [ -x "$mkimage" ] ||
-  { echo "rump_boot.sh: build $build first (mkimage, rumpfs_bakefs)" >&2; exit 2; }
+. "$here/rump_build.sh"
+rump_build rump_boot.sh "$build"
 cc=${CC:-cc}
-lib=$prefix/lib
 
 # Trees: a probe file plus incompressible data (1 MiB files), so the image is as large as
 # the data.

@@ -22,16 +22,10 @@ shift 2
 [ $# -eq 0 ] || shift
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-prefix=$(sed -n 's/^BAKEFS_RUMP_PREFIX:[A-Z]*=//p' "$build/CMakeCache.txt")
-[ -n "$prefix" ] && [ -f "$prefix/include/rump/rump.h" ] ||
-  { echo "rump_reads.sh: $build is not configured with BAKEFS_RUMP_PREFIX" >&2; exit 2; }
-component=$build/platform/rump
-mkimage=$build/bin/mkimage
-[ -f "$component/librumpfs_bakefs.so" ] && [ -x "$mkimage" ] ||
-  { echo "rump_reads.sh: build $build first (mkimage, rumpfs_bakefs)" >&2; exit 2; }
+. "$here/rump_build.sh"
+rump_build rump_reads.sh "$build"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-lib=$prefix/lib
 "$mkimage" -j2 --no-progress "$@" -o "$work/tree.img" "$tree" > /dev/null
 ${CC:-cc} -O2 -Wall -I"$prefix/include" -I"$top/platform/rump" -I"$top/tests/rump" "$here/rump_reads.c" \
   -o "$work/rump_reads" -Wl,--no-as-needed "$component/librumpfs_bakefs.so" -L"$lib" \
