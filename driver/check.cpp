@@ -102,6 +102,11 @@ class Checker {
     ++problems_;
     if (report_ != nullptr) report_(ctx_, m.c_str());
   }
+  // An outcome that holds for the next inode to share the object: not a failed read of a
+  // source, not memory that ran out.
+  static bool settled(Status s) {
+    return s.ok() || (s.error() != Error::kIo && s.error() != Error::kNoMemory);
+  }
   // Records a failed Status with context; true if s failed.
   bool failed(Status s, const char* what, uint64_t index) {
     if (s.ok()) return false;
@@ -188,7 +193,7 @@ Status Checker::check_block_list(const InodeInfo& n, uint64_t listed, uint32_t t
       if (!block.ok()) s = block.error();
     }
   }
-  lists_.insert(n.block_list(), listed, tail, holes, s.ok());
+  if (settled(s)) lists_.insert(n.block_list(), listed, tail, holes, s.ok());
   return s;
 }
 
@@ -240,7 +245,7 @@ Status Checker::check_xattrs(const InodeInfo& n) {
     return seen->sound ? Status() : Status(Error::kCorrupt);
   }
   Status s = fs_.check_xattr_set(n.xattr_ref);
-  xattr_sets_.insert(n.xattr_ref, 0, 0, 0, s.ok());
+  if (settled(s)) xattr_sets_.insert(n.xattr_ref, 0, 0, 0, s.ok());
   return s;
 }
 

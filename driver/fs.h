@@ -16,6 +16,7 @@ namespace bakefs {
 
 namespace fmt = ::bakefs::format;
 static_assert(BAKEFS_HOLE == fmt::kHoleBlock);
+static_assert(BAKEFS_SUPERBLOCK_SIZE == fmt::kSuperblockSize);
 static_assert(BAKEFS_ROOT_INO == fmt::kRootIno);
 static_assert(BAKEFS_BOOT_CONFIG == fmt::kBootConfig && BAKEFS_BOOT_TMPFS == fmt::kBootTmpfs &&
               BAKEFS_BOOT_ROOT == fmt::kBootRoot &&

@@ -111,7 +111,9 @@ int bakefs_mount_source(const struct bakefs_source* source, const struct bakefs_
 
 /* The superblock at the start of [image, image + length), checked as bakefs_mount checks it,
  * without mounting or touching anything behind it: for tools that look for an image in a file
- * or say why a file is none. Returns BAKEFS_OK when mount would take it, else what mount would
+ * or say why a file is none. Only the first BAKEFS_SUPERBLOCK_SIZE bytes are read; length is
+ * what the storage holds, so that the superblock alone may be passed with the size of the
+ * device it was read from. Returns BAKEFS_OK when mount would take it, else what mount would
  * return (BAKEFS_ECORRUPT, BAKEFS_ECHECKSUM, BAKEFS_ENOTSUP). */
 struct bakefs_probe_info {
   uint64_t image_size; /* the image's size as its superblock gives it, once the magic and the
@@ -120,6 +122,7 @@ struct bakefs_probe_info {
   const char* reason;  /* NULL when sound; else why not, a static phrase as mount logs it
                           ("no bakefs magic", "image truncated", ...) */
 };
+#define BAKEFS_SUPERBLOCK_SIZE 256u
 int bakefs_probe(const void* image, size_t length, struct bakefs_probe_info* out);
 
 struct bakefs_fsstat {
