@@ -37,7 +37,7 @@ struct bakefs_mount {
   const void* bm_image;
   size_t bm_length;
   /* BAKEFS_RUMP_ARGS_DEVICE: the block device the core reads through the buffer cache (open,
-   * referenced; bm_image NULL), and its size in whole sectors; else NULL, 0. */
+   * referenced; bm_image NULL), and its size in bytes; else NULL, 0. */
   struct vnode* bm_devvp;
   uint64_t bm_device_size;
   struct bakefs_fsstat bm_stat;

@@ -6,10 +6,13 @@
 #include <sys/param.h> /* first: every other kernel header needs it */
 #include <sys/types.h>
 
+#include <sys/buf.h> /* bread, brelse */
+#include <sys/conf.h> /* bdevsw_lookup */
 #include <sys/dirent.h>
 #include <sys/dkio.h> /* DIOCGMEDIASIZE */
 #include <sys/errno.h>
 #include <sys/fcntl.h> /* FREAD */
+#include <sys/kauth.h>
 #include <sys/kmem.h>
 #include <sys/module.h>
 #include <sys/mount.h>
@@ -172,8 +175,7 @@ static void bakefs_free_mount(struct bakefs_mount* bmp) {
  * kernel's buffer cache. The core asks for byte ranges (bakefs_source); they are bread(9) in
  * buffers of BAKEFS_DEVICE_CHUNK bytes at multiples of it, so that a range of the device is
  * always the same buffer, and copied out: metadata into the core's copy of it, stored blocks
- * into its block cache. The last buffer ends where the device does (bm_device_size, whole
- * sectors). Nothing of the device is held between calls but what the buffer cache keeps. */
+ * into its block cache. The last buffer ends with the device's last sector. Nothing of the device is held between calls but what the buffer cache keeps. */
 #define BAKEFS_DEVICE_CHUNK MAXBSIZE
 static int bakefs_device_read(void* ctx, uint64_t offset, void* dst, size_t length) {
   struct bakefs_mount* bmp = ctx;
@@ -182,14 +184,16 @@ static int bakefs_device_read(void* ctx, uint64_t offset, void* dst, size_t leng
     const uint64_t chunk = offset - offset % BAKEFS_DEVICE_CHUNK;
     if (chunk >= bmp->bm_device_size) return EIO; /* past the device: the core never asks */
     const uint64_t left = bmp->bm_device_size - chunk;
-    const int size = (int)(left < BAKEFS_DEVICE_CHUNK ? left : BAKEFS_DEVICE_CHUNK);
+    const size_t bytes = (size_t)(left < BAKEFS_DEVICE_CHUNK ? left : BAKEFS_DEVICE_CHUNK);
     const size_t in = (size_t)(offset - chunk);
-    if (in >= (size_t)size) return EIO;
+    if (in >= bytes) return EIO;
     struct buf* bp;
-    int error = bread(bmp->bm_devvp, (daddr_t)(chunk / DEV_BSIZE), size, 0, &bp);
+    /* whole sectors: a device whose size is none (a file under etfs) reads short at its end */
+    int error = bread(bmp->bm_devvp, (daddr_t)(chunk / DEV_BSIZE), (int)roundup(bytes, DEV_BSIZE),
+                      0, &bp);
     if (error != 0) return error; /* bread gave the buffer back */
-    if (bp->b_resid != 0) error = EIO;
-    const size_t n = length < (size_t)size - in ? length : (size_t)size - in;
+    const size_t n = length < bytes - in ? length : bytes - in;
+    if ((size_t)bp->b_bcount - (size_t)bp->b_resid < in + n) error = EIO;
     if (error == 0) memcpy(out, (const unsigned char*)bp->b_data + in, n);
     brelse(bp, 0);
     if (error != 0) return error;
@@ -201,8 +205,8 @@ static int bakefs_device_read(void* ctx, uint64_t offset, void* dst, size_t leng
 }
 
 /* Opens block device `spec` for a mount at mp: a block device, not mounted already, one the
- * caller may mount (kauth), open for reading, its stale buffers flushed; and its size
- * (DIOCGMEDIASIZE), whole sectors. *devvp: referenced and open, closed with
+ * caller may mount (kauth), open for reading, its stale buffers flushed; and its size in bytes
+ * (DIOCGMEDIASIZE). *devvp: referenced and open, closed with
  * bakefs_close_device. */
 static int bakefs_open_device(const char* spec, struct mount* mp, struct vnode** devvp_out,
                               uint64_t* size) {
@@ -241,7 +245,7 @@ static int bakefs_open_device(const char* spec, struct mount* mp, struct vnode**
     return error;
   }
   *devvp_out = devvp;
-  *size = (uint64_t)(media > 0 ? media : 0) / DEV_BSIZE * DEV_BSIZE;
+  *size = (uint64_t)(media > 0 ? media : 0);
   return 0;
 }
 

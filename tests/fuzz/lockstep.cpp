@@ -19,6 +19,11 @@ constexpr size_t kMaxInodes = 512;
 constexpr size_t kWindow = 70000;  // bytes per read
 constexpr size_t kMaxListBytes = 1 << 16;
 
+// memcmp for buffers that may be empty (and then have no address).
+bool equal_bytes(const void* a, const void* b, size_t n) {
+  return n == 0 || std::memcmp(a, b, n) == 0;
+}
+
 // Storage that copies from the image, and fails every n-th read when asked to.
 struct Storage {
   const uint8_t* bytes;
@@ -128,7 +133,7 @@ class Lockstep {
       size_t na = 0, nb = 0;
       if (same(bakefs_readlink(a_, ino, ta.data(), ta.size(), &na),
                bakefs_readlink(b_, ino, tb.data(), tb.size(), &nb), "lockstep-readlink")) {
-        require(na == nb && std::memcmp(ta.data(), tb.data(), na) == 0, "lockstep-target");
+        require(na == nb && equal_bytes(ta.data(), tb.data(), na), "lockstep-target");
       }
     }
     xattrs(ino);
@@ -139,7 +144,7 @@ class Lockstep {
     size_t da = 0, db = 0;
     if (same(bakefs_read(a_, ino, offset, ra.data(), length, &da),
              bakefs_read(b_, ino, offset, rb.data(), length, &db), "lockstep-read")) {
-      require(da == db && std::memcmp(ra.data(), rb.data(), da) == 0, "lockstep-read-bytes");
+      require(da == db && equal_bytes(ra.data(), rb.data(), da), "lockstep-read-bytes");
     }
     // The same range as spans through the source: the bytes the in-place read gave.
     bakefs_file f{};
@@ -163,7 +168,7 @@ class Lockstep {
       bakefs_release(b_, spans, count);
     }
     if (s == BAKEFS_OK && da == length) {
-      require(got.size() == da && std::memcmp(got.data(), ra.data(), da) == 0,
+      require(got.size() == da && equal_bytes(got.data(), ra.data(), da),
               "lockstep-spans-bytes");
     }
     const void* p = nullptr;
@@ -201,7 +206,7 @@ class Lockstep {
               bakefs_listxattr(b_, ino, lb.data(), lb.size(), &nb), "lockstep-listxattr")) {
       return;
     }
-    require(na == nb && std::memcmp(la.data(), lb.data(), na) == 0, "lockstep-xattr-names");
+    require(na == nb && equal_bytes(la.data(), lb.data(), na), "lockstep-xattr-names");
     for (size_t at = 0; at < na;) {
       const char* name = la.data() + at;
       const size_t length = strnlen(name, na - at);
@@ -210,7 +215,7 @@ class Lockstep {
       size_t ga = 0, gb = 0;
       if (same(bakefs_getxattr(a_, ino, name, va.data(), va.size(), &ga),
                bakefs_getxattr(b_, ino, name, vb.data(), vb.size(), &gb), "lockstep-getxattr")) {
-        require(ga == gb && std::memcmp(va.data(), vb.data(), ga) == 0, "lockstep-xattr-value");
+        require(ga == gb && equal_bytes(va.data(), vb.data(), ga), "lockstep-xattr-value");
       }
       at += length + 1;
     }
@@ -224,7 +229,7 @@ class Lockstep {
         const int sa = bakefs_boot_record(a_, type, index, &pa, &na);
         const int sb = bakefs_boot_record(b_, type, index, &pb, &nb);
         if (same(sa, sb, "lockstep-boot-record")) {
-          require(na == nb && std::memcmp(pa, pb, na) == 0, "lockstep-boot-record-bytes");
+          require(na == nb && equal_bytes(pa, pb, na), "lockstep-boot-record-bytes");
         }
         if (sa != BAKEFS_OK) break;
       }

@@ -791,7 +791,9 @@ static int mount_from_device(const char* image_file, const char* not_an_image) {
   /* MNT_GETARGS says what the mount is, and gives out no kernel address. */
   struct bakefs_rump_args got;
   memset(&got, 0xa5, sizeof(got));
-  CHECK(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", RUMP_MNT_GETARGS, &got, sizeof(got)) == 0,
+  /* (mount(2) with MNT_GETARGS returns the length of the arguments) */
+  CHECK(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", RUMP_MNT_GETARGS, &got, sizeof(got)) ==
+            (int)sizeof(got),
         "MNT_GETARGS of the device mount: %s", strerror(errno));
   CHECK(got.version == BAKEFS_RUMP_ARGS_DEVICE && got.image == NULL && got.length > 0,
         "MNT_GETARGS of the device mount: version %u, image %p, length %llu", got.version,
