@@ -79,8 +79,11 @@ Status bakefs_fs::fill_block(uint32_t id, const BlockInfo& block, uint8_t* buffe
   // From a source every fill is a read, checked as it lands: a raw block straight into the
   // buffer, a compressed one into memory of its own, then decompressed.
   if (block.raw()) {
-    BAKEFS_CHECK(read_source(block.offset, buffer, block.stored_size, "data block", id));
-    return check ? check_stored(id, block, buffer) : Status();
+    Status s = read_source(block.offset, buffer, block.stored_size, "data block", id);
+    if (s.ok() && check) s = check_stored(id, block, buffer);
+    // (the buffer may be the caller's: it never keeps bytes that failed, or half a read)
+    if (!s.ok()) zero_bytes(buffer, block.raw_size);
+    return s;
   }
   uint8_t* stored = static_cast<uint8_t*>(platform.alloc(block.stored_size, 64));
   if (stored == nullptr) return Error::kNoMemory;
