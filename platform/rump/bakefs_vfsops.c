@@ -265,9 +265,12 @@ static int bakefs_probe_device(struct bakefs_mount* bmp, const char* spec) {
   const uint64_t avail = bmp->bm_device_size < SIZE_MAX ? bmp->bm_device_size : SIZE_MAX;
   const int status = bakefs_probe(sb, (size_t)avail, &info);
   if (status == BAKEFS_OK) return 0;
+  /* Quiet about a device of another file system: whoever tries several (rumprun's mount_blk,
+   * patched, tries bakefs first) would print a line for every other disk. */
+  if (!info.magic) return EINVAL;
   printf("bakefs: %s holds no mountable bakefs image: %s\n", spec,
          info.reason != NULL ? info.reason : bakefs_strerror(status));
-  return !info.magic ? EINVAL : info.image_size > avail ? EIO : bakefs_to_errno(status);
+  return info.image_size > avail ? EIO : bakefs_to_errno(status);
 }
 
 static int bakefs_vfs_getargs(struct mount* mp, void* data, size_t* data_len) {
