@@ -102,9 +102,20 @@ class Checker {
     ++problems_;
     if (report_ != nullptr) report_(ctx_, m.c_str());
   }
+  // An outcome that holds for the next inode to share the object: not a failed read of a
+  // source, not memory that ran out.
+  static bool settled(Status s) {
+    return s.ok() || (s.error() != Error::kIo && s.error() != Error::kNoMemory);
+  }
   // Records a failed Status with context; true if s failed.
   bool failed(Status s, const char* what, uint64_t index) {
     if (s.ok()) return false;
+    // Neither is damage: the check is incomplete, and says so in its result.
+    if (s.error() == Error::kNoMemory) {
+      out_of_memory_ = true;
+      return true;
+    }
+    if (s.error() == Error::kIo && !full()) ++io_errors_;  // a source's read; reported
     if (s.error() == Error::kChecksum) saw_checksum_ = true;
     problem(Message() << what << " " << index << ": " << bakefs_strerror(s.code()));
     return true;
@@ -125,6 +136,7 @@ class Checker {
   uint8_t* dir_names_ = nullptr;    // per slot: names of a directory (must be 1; root 0)
   uint32_t problems_ = 0;
   bool saw_checksum_ = false;
+  uint32_t io_errors_ = 0;  // of problems_: reads of a source that failed
   bool out_of_memory_ = false;
 };
 
@@ -146,15 +158,14 @@ void Checker::check_blocks() {
     auto b = fs_.load_block(id);
     if (failed(b.ok() ? Status() : Status(b.error()), "block", id)) continue;
     const BlockInfo& block = b.value();
-    if (block.offset != expected) {
+    if (io_errors_ == 0 && block.offset != expected) {  // (an entry not read: where is unknown)
       problem(Message() << "block " << id << ": not where the previous block ends (offset "
                         << block.offset << ", expected " << expected << ")");
     }
     expected = block.offset + block.stored_size;
-    if (failed(fs_.verify_block(id, block, true), "block", id)) continue;
-    if (!block.raw()) failed(fs_.decompress(block, scratch), "block", id);
+    failed(fs_.fill_block(id, block, scratch, true), "block", id);  // checksum, then zstd
   }
-  if (expected != fs_.geo.data.offset + fs_.geo.data.size) {
+  if (io_errors_ == 0 && expected != fs_.geo.data.offset + fs_.geo.data.size) {
     problem(Message() << "data extent has " << fs_.geo.data.offset + fs_.geo.data.size - expected
                       << " bytes after the last block");
   }
@@ -182,7 +193,7 @@ Status Checker::check_block_list(const InodeInfo& n, uint64_t listed, uint32_t t
       if (!block.ok()) s = block.error();
     }
   }
-  lists_.insert(n.block_list(), listed, tail, holes, s.ok());
+  if (settled(s)) lists_.insert(n.block_list(), listed, tail, holes, s.ok());
   return s;
 }
 
@@ -234,7 +245,7 @@ Status Checker::check_xattrs(const InodeInfo& n) {
     return seen->sound ? Status() : Status(Error::kCorrupt);
   }
   Status s = fs_.check_xattr_set(n.xattr_ref);
-  xattr_sets_.insert(n.xattr_ref, 0, 0, 0, s.ok());
+  if (settled(s)) xattr_sets_.insert(n.xattr_ref, 0, 0, 0, s.ok());
   return s;
 }
 
@@ -266,6 +277,8 @@ void Checker::check_inodes() {
     if (s.ok() && n.nlink == 0) s = Error::kCorrupt;
     failed(s, "inode", ino);
   }
+  // What the counts below need is every inode and every directory: not after a failed read.
+  if (io_errors_ != 0) return;
   if (found != fs_.geo.inode_count) {
     problem(Message() << "inode table holds " << found << " inodes, the superblock says "
                       << fs_.geo.inode_count);
@@ -294,7 +307,8 @@ void Checker::check_link_counts() {
 }
 
 int Checker::result() const {
-  if (problems_ != 0) return saw_checksum_ ? BAKEFS_ECHECKSUM : BAKEFS_ECORRUPT;
+  if (problems_ > io_errors_) return saw_checksum_ ? BAKEFS_ECHECKSUM : BAKEFS_ECORRUPT;
+  if (io_errors_ != 0) return BAKEFS_EIO;  // no damage seen in what could be read
   // Sound as far as it went; without the memory for the link counts that is not far enough.
   return out_of_memory_ ? BAKEFS_ENOMEM : BAKEFS_OK;
 }

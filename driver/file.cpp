@@ -1,5 +1,6 @@
 // Regular file data: handles, block placement, the pieces of a range (spans: raw bytes in the
-// image, pinned cache entries, holes), reads and zero-copy map over them; and readlink.
+// image, pinned cache entries, holes), reads and zero-copy map over them; filling the cache
+// from the image in memory or from a source; and readlink.
 // SPDX-License-Identifier: BSD-2-Clause
 #include "fs.h"
 #include "x86_filter.h"
@@ -52,31 +53,53 @@ Result<Piece> bakefs_fs::piece(const bakefs_file& f, uint64_t offset, uint64_t m
     return p;
   }
   BlockInfo block = BAKEFS_TRY(placed_block(where));
-  if (block.raw()) {
+  if (block.raw() && !from_source()) {
     BAKEFS_CHECK(verify_block(where.block_id, block, false));
     p.kind = Piece::kRaw;
     p.data = geo.image + block.offset + where.in_block;
     return p;
   }
-  p.kind = Piece::kCompressed;
+  p.kind = Piece::kCached;
   p.block_id = where.block_id;
   p.block = block;
   p.in_block = where.in_block;
   return p;
 }
 
+Status bakefs_fs::fill_block(uint32_t id, const BlockInfo& block, uint8_t* buffer, bool force) {
+  const bool check = force || verify_;
+  if (!from_source()) {
+    BAKEFS_CHECK(verify_block(id, block, force));
+    if (block.raw()) {
+      copy_bytes(buffer, geo.image + block.offset, block.raw_size);
+      return {};
+    }
+    return decompress(block, geo.image + block.offset, buffer);
+  }
+  // From a source every fill is a read, checked as it lands: a raw block straight into the
+  // buffer, a compressed one into memory of its own, then decompressed.
+  if (block.raw()) {
+    Status s = read_source(block.offset, buffer, block.stored_size, "data block", id);
+    if (s.ok() && check) s = check_stored(id, block, buffer);
+    // (the buffer may be the caller's: it never keeps bytes that failed, or half a read)
+    if (!s.ok()) zero_bytes(buffer, block.raw_size);
+    return s;
+  }
+  uint8_t* stored = static_cast<uint8_t*>(platform.alloc(block.stored_size, 64));
+  if (stored == nullptr) return Error::kNoMemory;
+  Status s = read_source(block.offset, stored, block.stored_size, "data block", id);
+  if (s.ok() && check) s = check_stored(id, block, stored);
+  if (s.ok()) s = decompress(block, stored, buffer);
+  platform.free(stored, block.stored_size);
+  return s;
+}
+
 Result<CacheEntry*> bakefs_fs::pin_block(uint32_t id, const BlockInfo& block) {
-  return cache_.pin(platform, id, [&](uint8_t* buffer) -> Status {
-    BAKEFS_CHECK(verify_block(id, block, false));
-    return decompress(block, buffer);
-  });
+  return cache_.pin(platform, id, [&](uint8_t* buffer) { return fill_block(id, block, buffer); });
 }
 
 Status bakefs_fs::copy_block_bytes(const Piece& p, uint8_t* dst) {
-  auto fill = [&](uint8_t* buffer) -> Status {
-    BAKEFS_CHECK(verify_block(p.block_id, p.block, false));
-    return decompress(p.block, buffer);
-  };
+  auto fill = [&](uint8_t* buffer) { return fill_block(p.block_id, p.block, buffer); };
   return cache_.copy(platform, p.block_id, p.block.raw_size, p.in_block, dst, p.length, keep_whole_,
                      fill);
 }
@@ -99,9 +122,9 @@ Result<BlockInfo> bakefs_fs::placed_block(const Placement& where) {
   return block;
 }
 
-Status bakefs_fs::decompress(const BlockInfo& block, uint8_t* dst) {
-  BAKEFS_CHECK(decompressors_.decompress(platform, dst, block.raw_size, geo.image + block.offset,
-                                         block.stored_size));
+Status bakefs_fs::decompress(const BlockInfo& block, const uint8_t* stored, uint8_t* dst) {
+  BAKEFS_CHECK(
+      decompressors_.decompress(platform, dst, block.raw_size, stored, block.stored_size));
   if (block.x86) x86_filter::decode(dst, block.raw_size);
   return {};
 }
@@ -148,7 +171,7 @@ Status file_spans(bakefs_fs& fs, const bakefs_file& f, uint64_t offset, uint64_t
     const Piece& piece = p.value();
     bakefs_span span{nullptr, piece.length, nullptr};
     if (piece.kind == Piece::kRaw) span.data = piece.data;
-    if (piece.kind == Piece::kCompressed) {
+    if (piece.kind == Piece::kCached) {
       if (pins == fs.max_pins() || n == max_spans) break;
       auto entry = fs.pin_block(piece.block_id, piece.block);
       if (!entry.ok()) {

@@ -16,6 +16,7 @@ namespace bakefs {
 
 namespace fmt = ::bakefs::format;
 static_assert(BAKEFS_HOLE == fmt::kHoleBlock);
+static_assert(BAKEFS_SUPERBLOCK_SIZE == fmt::kSuperblockSize);
 static_assert(BAKEFS_ROOT_INO == fmt::kRootIno);
 static_assert(BAKEFS_BOOT_CONFIG == fmt::kBootConfig && BAKEFS_BOOT_TMPFS == fmt::kBootTmpfs &&
               BAKEFS_BOOT_ROOT == fmt::kBootRoot &&
@@ -31,7 +32,7 @@ struct Range {
 // What mount read from the superblock and checked (mount.cpp, also bakefs_probe): fixed for
 // the life of the mount. Every extent lies inside the image, every table inside meta.
 struct Geometry {
-  const uint8_t* image = nullptr;
+  const uint8_t* image = nullptr;  // the image in memory; nullptr when a bakefs_source reads it
   uint64_t image_size = 0;
   uint32_t block_log = 0;
   uint32_t block_size = 0;
@@ -123,13 +124,14 @@ struct Placement {
   uint32_t raw_size;   // a listed block: its exact raw size (the full block, or the short tail)
 };
 
-// One piece of a file's bytes, as the read path meets them: a hole, bytes stored raw (already
-// checked), or a part of a compressed block.
+// One piece of a file's bytes, as the read path meets them: a hole, bytes stored raw in an
+// image in memory (already checked), or a part of a block read through the cache (a
+// compressed block; any block of an image a bakefs_source reads).
 struct Piece {
-  enum Kind { kHole, kRaw, kCompressed } kind;
+  enum Kind { kHole, kRaw, kCached } kind;
   uint32_t length;      // bytes of the file in this piece (within the range asked for)
   const uint8_t* data;  // kRaw: the bytes in the image
-  uint32_t block_id;    // kCompressed: the block, its entry and where the piece starts in it
+  uint32_t block_id;    // kCached: the block, its entry and where the piece starts in it
   BlockInfo block;
   uint32_t in_block;
 };
@@ -149,7 +151,8 @@ struct bakefs_fs {
   bakefs_fs(const bakefs_fs&) = delete;
   bakefs_fs& operator=(const bakefs_fs&) = delete;
   // The caches and decompressors the options ask for (the dictionary loaded, checked first).
-  bakefs::Status init(const bakefs_mount_options& options);
+  // source: the image is read through it (geo.image is null), else it is in memory.
+  bakefs::Status init(const bakefs_mount_options& options, const bakefs_source* source);
   // Gives back what init() took (also after a failed init()).
   void fini();
   // bakefs_statfs: the superblock's figures and the caches' counters.
@@ -159,7 +162,8 @@ struct bakefs_fs {
   const bakefs::Geometry geo;
 
   // Metadata bytes [offset, offset + length) of `range` (offset relative to the range), after
-  // their units passed the checksum. The pointer is into the image; copy before decoding.
+  // their units passed the checksum. The pointer is into the image, or into the metadata read
+  // from a source (valid until unmount); copy before decoding.
   bakefs::Result<const uint8_t*> meta_bytes(const bakefs::Range& range, uint64_t offset,
                                             uint64_t length);
   template <typename T>
@@ -170,10 +174,12 @@ struct bakefs_fs {
     return value;
   }
 
-  // force: check again even if checked before, or mounted with BAKEFS_MOUNT_NO_VERIFY.
+  // force: check again even if checked before, or mounted with BAKEFS_MOUNT_NO_VERIFY. From a
+  // source, the unit is read first if it has not been.
   bakefs::Status verify_unit(uint32_t unit, bool force);
   // The xattr set at heap offset ref: sound entries, sorted names, exactly filling it.
   bakefs::Status check_xattr_set(uint64_t ref);
+  // A stored block's checksum (from a source: read into memory of its own first).
   bakefs::Status verify_block(uint32_t id, const bakefs::BlockInfo& block, bool force);
   // with_ids false leaves uid and gid 0 for a compact inode (its id is still range-checked):
   // the read path does not need them.
@@ -208,16 +214,44 @@ struct bakefs_fs {
   // Bytes [in_block, in_block + length) of a compressed piece's block into dst, through the
   // cache (whole blocks kept only when mounted with BAKEFS_MOUNT_NO_PAGE_CACHE).
   bakefs::Status copy_block_bytes(const bakefs::Piece& piece, uint8_t* dst);
+  // A cached block's raw bytes (block.raw_size) into buffer: its checksum (force: even if
+  // checked before, or not verifying), then its bytes decompressed, or copied when stored raw.
+  // What a cache miss does, and the full check.
+  bakefs::Status fill_block(uint32_t id, const bakefs::BlockInfo& block, uint8_t* buffer,
+                            bool force = false);
   // A symlink's target (n.size bytes), checked to hold no NUL.
   bakefs::Result<const uint8_t*> symlink_target(const bakefs::InodeInfo& n);
   // The block a placement points into, checked to hold what the placement expects.
   bakefs::Result<bakefs::BlockInfo> placed_block(const bakefs::Placement& where);
-  bakefs::Status decompress(const bakefs::BlockInfo& block, uint8_t* dst);
   void report(int level, const bakefs::Message& message) const {
     platform.log(level, message.c_str());
   }
+  // Read by a bakefs_source, not in memory.
+  bool from_source() const { return geo.image == nullptr; }
 
  private:
+  // Stored bytes (stored_size) of block id, which lie at `stored`, against its checksum.
+  bakefs::Status check_stored(uint32_t id, const bakefs::BlockInfo& block, const uint8_t* stored);
+  bakefs::Status decompress(const bakefs::BlockInfo& block, const uint8_t* stored, uint8_t* dst);
+  // From a source: image bytes [offset, offset + length) into dst; kIo when it fails.
+  bakefs::Status read_source(uint64_t offset, void* dst, size_t length, const char* what,
+                             uint32_t index);
+  // From a source: metadata unit `unit` read into meta_ once (not checked here).
+  bakefs::Status load_unit(uint32_t unit);
+  bool unit_loaded(uint32_t unit) const {
+    return (loaded_[unit / 32].load(std::memory_order_acquire) >> (unit % 32) & 1) != 0;
+  }
+  bakefs::Status init_source(const bakefs_source& source);
+
+  // The metadata extent's bytes and its checksum table: in the image, or (from a source) in
+  // meta_copy_, filled by unit as loaded_ records.
+  const uint8_t* meta_ = nullptr;
+  const uint8_t* sums_ = nullptr;
+  bakefs_source source_ = {};
+  uint8_t* meta_copy_ = nullptr;  // geo.meta.size + geo.checksums.size bytes
+  std::atomic<uint32_t>* loaded_ = nullptr;  // a bit per unit, (unit_count + 31) / 32 words
+  void* load_lock_ = nullptr;                // held while a unit is read into meta_copy_
+
   bool verify_ = true;
   bool keep_whole_ = false;  // BAKEFS_MOUNT_NO_PAGE_CACHE
   uint32_t max_pins_ = 1;    // per bakefs_file_read call

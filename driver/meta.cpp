@@ -4,14 +4,40 @@
 
 using namespace bakefs;
 
+Status bakefs_fs::read_source(uint64_t offset, void* dst, size_t length, const char* what,
+                              uint32_t index) {
+  // Every caller asks for bytes of an extent that mount checked to lie inside the image, and
+  // the image inside the source.
+  const int error = source_.read(source_.ctx, offset, dst, length);
+  if (error == 0) return {};
+  report(0, Message() << "bakefs: cannot read " << what << " " << index << " (image bytes "
+                      << offset << ".." << offset + length << "): error "
+                      << static_cast<uint32_t>(error));
+  return Error::kIo;
+}
+
+Status bakefs_fs::load_unit(uint32_t unit) {
+  if (unit_loaded(unit)) return {};
+  LockGuard guard(platform, load_lock_);
+  if (unit_loaded(unit)) return {};  // another caller read it meanwhile
+  const uint64_t start = static_cast<uint64_t>(unit) << geo.unit_log;
+  const uint64_t length = min_of<uint64_t>(uint64_t{1} << geo.unit_log, geo.meta.size - start);
+  BAKEFS_CHECK(read_source(geo.meta.offset + start, meta_copy_ + start,
+                           static_cast<size_t>(length), "metadata unit", unit));
+  // Read once: bytes that fail their checksum stay failing, as damage in memory does, and bytes
+  // that passed never change under a caller that holds a pointer to them.
+  loaded_[unit / 32].fetch_or(1u << (unit % 32), std::memory_order_release);
+  return {};
+}
+
 Status bakefs_fs::verify_unit(uint32_t unit, bool force) {
+  if (from_source()) BAKEFS_CHECK(load_unit(unit));
   if (!force && (!verify_ || verified_units_.contains(unit))) return {};
   uint64_t start = static_cast<uint64_t>(unit) << geo.unit_log;
   uint64_t length = min_of<uint64_t>(uint64_t{1} << geo.unit_log, geo.meta.size - start);
   fmt::le64 stored;
-  copy_bytes(&stored, geo.image + geo.checksums.offset + uint64_t{unit} * 8, sizeof(stored));
-  if (checksum64(geo.image + geo.meta.offset + start, length, fmt::kSeedMetaUnit + unit) !=
-      stored.load()) {
+  copy_bytes(&stored, sums_ + uint64_t{unit} * 8, sizeof(stored));
+  if (checksum64(meta_ + start, length, fmt::kSeedMetaUnit + unit) != stored.load()) {
     report(0, Message() << "bakefs: checksum mismatch in metadata unit " << unit << " (image bytes "
                         << geo.meta.offset + start << ".." << geo.meta.offset + start + length
                         << ")");
@@ -29,17 +55,30 @@ Result<const uint8_t*> bakefs_fs::meta_bytes(const Range& range, uint64_t offset
     uint32_t last = static_cast<uint32_t>((start + length - 1) >> geo.unit_log);
     for (uint32_t unit = first; unit <= last; ++unit) BAKEFS_CHECK(verify_unit(unit, false));
   }
-  return geo.image + range.offset + offset;
+  return meta_ + start;
 }
 
-Status bakefs_fs::verify_block(uint32_t id, const BlockInfo& block, bool force) {
-  if (!force && (!verify_ || verified_blocks_.contains(id))) return {};
-  if (checksum64(geo.image + block.offset, block.stored_size, fmt::kSeedBlock + id) !=
-      block.checksum) {
+Status bakefs_fs::check_stored(uint32_t id, const BlockInfo& block, const uint8_t* stored) {
+  if (checksum64(stored, block.stored_size, fmt::kSeedBlock + id) != block.checksum) {
     report(0, Message() << "bakefs: checksum mismatch in data block " << id << " (image bytes "
                         << block.offset << ".." << block.offset + block.stored_size << ")");
     return Error::kChecksum;
   }
+  return {};
+}
+
+Status bakefs_fs::verify_block(uint32_t id, const BlockInfo& block, bool force) {
+  if (!force && (!verify_ || verified_blocks_.contains(id))) return {};
+  if (from_source()) {
+    // Only the full check asks this of a source's block (the read path checks what it fills).
+    uint8_t* stored = static_cast<uint8_t*>(platform.alloc(block.stored_size, 64));
+    if (stored == nullptr) return Error::kNoMemory;
+    Status s = read_source(block.offset, stored, block.stored_size, "data block", id);
+    if (s.ok()) s = check_stored(id, block, stored);
+    platform.free(stored, block.stored_size);
+    return s;
+  }
+  BAKEFS_CHECK(check_stored(id, block, geo.image + block.offset));
   if (block.raw()) verified_blocks_.insert(id);  // compressed ones are checked on every fill
   return {};
 }

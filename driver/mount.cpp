@@ -40,11 +40,14 @@ Status bad(Superblock& out, Error error, const char* why, uint32_t value = 0) {
 }
 
 // The one check of a superblock: mount's and bakefs_probe's (the host tools'). O(1): the header
-// and the extents, nothing behind them.
-Status check_superblock(const uint8_t* image, size_t length, Superblock& out) {
-  out.magic =
-      length >= sizeof(fmt::kMagic) && compare_bytes(image, fmt::kMagic, sizeof(fmt::kMagic)) == 0;
-  if (length < fmt::kSuperblockSize) {
+// and the extents, nothing behind them. head holds the first head_length bytes of an image
+// that has `length` bytes available (the same, in memory; a source's size).
+Status check_superblock(const uint8_t* head, size_t head_length, uint64_t length,
+                        Superblock& out) {
+  const uint8_t* image = head;
+  out.magic = head_length >= sizeof(fmt::kMagic) &&
+              compare_bytes(image, fmt::kMagic, sizeof(fmt::kMagic)) == 0;
+  if (head_length < fmt::kSuperblockSize || length < fmt::kSuperblockSize) {
     return bad(out, Error::kCorrupt, "image shorter than a superblock");
   }
   fmt::Superblock& sb = out.sb;
@@ -135,7 +138,7 @@ Status check_superblock(const uint8_t* image, size_t length, Superblock& out) {
   }
   g.unit_count = static_cast<uint32_t>(units);
 
-  g.image = image;
+  g.image = image;  // (mount from a source clears it)
   g.image_size = image_size;
   g.block_log = sb.block_log;
   g.block_size = 1u << sb.block_log;
@@ -162,10 +165,10 @@ Status check_superblock(const uint8_t* image, size_t length, Superblock& out) {
 }
 
 // Mount's superblock check, its failure logged as mount has always logged it.
-Status parse_superblock(const Platform& platform, const uint8_t* image, size_t length,
-                        Geometry& geo) {
+Status parse_superblock(const Platform& platform, const uint8_t* head, size_t head_length,
+                        uint64_t length, Geometry& geo) {
   Superblock checked;
-  Status s = check_superblock(image, length, checked);
+  Status s = check_superblock(head, head_length, length, checked);
   if (s.ok()) {
     geo = checked.geo;
     return s;
@@ -210,13 +213,36 @@ Status check_root(bakefs_fs& fs) {
 
 using namespace bakefs;
 
-Status bakefs_fs::init(const bakefs_mount_options& o) {
+Status bakefs_fs::init_source(const bakefs_source& source) {
+  source_ = source;
+  // The metadata and its checksum table, back to back as in the image; the table read now.
+  const uint64_t bytes = geo.meta.size + geo.checksums.size;
+  if (bytes > SIZE_MAX) return Error::kNoMemory;
+  meta_copy_ = static_cast<uint8_t*>(platform.alloc(static_cast<size_t>(bytes), 64));
+  loaded_ = platform.alloc_array<std::atomic<uint32_t>>((geo.unit_count + 31) / 32);
+  load_lock_ = platform.lock_create();
+  if (meta_copy_ == nullptr || loaded_ == nullptr || load_lock_ == nullptr) {
+    return Error::kNoMemory;
+  }
+  meta_ = meta_copy_;
+  sums_ = meta_copy_ + geo.meta.size;
+  return read_source(geo.checksums.offset, meta_copy_ + geo.meta.size,
+                     static_cast<size_t>(geo.checksums.size), "metadata checksum table", 0);
+}
+
+Status bakefs_fs::init(const bakefs_mount_options& o, const bakefs_source* source) {
   uint32_t slots = o.verify_slots != 0 ? o.verify_slots : kDefaultVerifySlots;
   if ((slots & (slots - 1)) != 0 || slots > kMaxVerifySlots) return Error::kInvalid;
   uint32_t contexts = o.decompressors != 0 ? o.decompressors : kDefaultDecompressors;
   if (contexts > kMaxDecompressors) return Error::kInvalid;
   size_t cache = o.cache_bytes != 0 ? o.cache_bytes : kDefaultCacheBytes;
   verify_ = (o.flags & BAKEFS_MOUNT_NO_VERIFY) == 0;
+  if (source != nullptr) {
+    BAKEFS_CHECK(init_source(*source));
+  } else {
+    meta_ = geo.image + geo.meta.offset;
+    sums_ = geo.image + geo.checksums.offset;
+  }
   BAKEFS_CHECK(verified_units_.init(platform, slots));
   BAKEFS_CHECK(verified_blocks_.init(platform, slots));
   BAKEFS_CHECK(ordered_dirs_.init(platform, slots));
@@ -239,6 +265,14 @@ void bakefs_fs::fini() {
   ordered_dirs_.fini(platform);
   verified_blocks_.fini(platform);
   verified_units_.fini(platform);
+  if (meta_copy_ != nullptr) {
+    platform.free(meta_copy_, static_cast<size_t>(geo.meta.size + geo.checksums.size));
+  }
+  platform.free_array(loaded_, (geo.unit_count + 31) / 32);
+  platform.lock_destroy(load_lock_);
+  meta_copy_ = nullptr;
+  loaded_ = nullptr;
+  load_lock_ = nullptr;
 }
 
 bakefs_fsstat bakefs_fs::statfs() const {
@@ -250,19 +284,19 @@ bakefs_fsstat bakefs_fs::statfs() const {
   return out;
 }
 
-extern "C" int bakefs_mount(const void* image, size_t length, const bakefs_platform* platform,
-                            const bakefs_mount_options* options, bakefs_fs** out) {
-  if (out == nullptr) return BAKEFS_EINVAL;
-  *out = nullptr;
-  if (image == nullptr || !valid_platform(platform)) return BAKEFS_EINVAL;
-  Geometry geo;
-  Status s = parse_superblock(Platform(*platform), static_cast<const uint8_t*>(image), length, geo);
-  if (!s.ok()) return s.code();
-  void* memory = platform->alloc(platform->ctx, sizeof(bakefs_fs), alignof(bakefs_fs));
+namespace bakefs {
+namespace {
+
+// What both mounts share once the superblock passed: the file system, set up and its root
+// checked, or nothing.
+int finish_mount(const bakefs_platform& platform, const Geometry& geo,
+                 const bakefs_mount_options* options, const bakefs_source* source,
+                 bakefs_fs** out) {
+  void* memory = platform.alloc(platform.ctx, sizeof(bakefs_fs), alignof(bakefs_fs));
   if (memory == nullptr) return BAKEFS_ENOMEM;
-  bakefs_fs* fs = new (memory) bakefs_fs(*platform, geo);
+  bakefs_fs* fs = new (memory) bakefs_fs(platform, geo);
   bakefs_mount_options defaults = {};
-  s = fs->init(options != nullptr ? *options : defaults);
+  Status s = fs->init(options != nullptr ? *options : defaults, source);
   if (s.ok()) s = check_root(*fs);
   if (!s.ok()) {
     destroy(fs);
@@ -272,12 +306,49 @@ extern "C" int bakefs_mount(const void* image, size_t length, const bakefs_platf
   return BAKEFS_OK;
 }
 
+}  // namespace
+}  // namespace bakefs
+
+extern "C" int bakefs_mount(const void* image, size_t length, const bakefs_platform* platform,
+                            const bakefs_mount_options* options, bakefs_fs** out) {
+  if (out == nullptr) return BAKEFS_EINVAL;
+  *out = nullptr;
+  if (image == nullptr || !valid_platform(platform)) return BAKEFS_EINVAL;
+  Geometry geo;
+  const uint8_t* bytes = static_cast<const uint8_t*>(image);
+  Status s = parse_superblock(Platform(*platform), bytes, length, length, geo);
+  if (!s.ok()) return s.code();
+  return finish_mount(*platform, geo, options, nullptr, out);
+}
+
+extern "C" int bakefs_mount_source(const bakefs_source* source, const bakefs_platform* platform,
+                                   const bakefs_mount_options* options, bakefs_fs** out) {
+  if (out == nullptr) return BAKEFS_EINVAL;
+  *out = nullptr;
+  if (source == nullptr || source->read == nullptr || !valid_platform(platform)) {
+    return BAKEFS_EINVAL;
+  }
+  const Platform p(*platform);
+  uint8_t head[fmt::kSuperblockSize];
+  const size_t head_length =
+      static_cast<size_t>(min_of<uint64_t>(sizeof(head), source->size));
+  if (head_length != 0 && source->read(source->ctx, 0, head, head_length) != 0) {
+    p.log(0, "bakefs: cannot read the superblock");
+    return BAKEFS_EIO;
+  }
+  Geometry geo;
+  Status s = parse_superblock(p, head, head_length, source->size, geo);
+  if (!s.ok()) return s.code();
+  geo.image = nullptr;  // every byte from here on through the source
+  return finish_mount(*platform, geo, options, source, out);
+}
+
 extern "C" int bakefs_probe(const void* image, size_t length, bakefs_probe_info* out) {
   if (out == nullptr) return BAKEFS_EINVAL;
   *out = {};
   if (image == nullptr) return BAKEFS_EINVAL;
   Superblock checked;
-  Status s = check_superblock(static_cast<const uint8_t*>(image), length, checked);
+  Status s = check_superblock(static_cast<const uint8_t*>(image), length, length, checked);
   out->image_size = checked.image_size;
   out->magic = checked.magic ? 1 : 0;
   out->reason = checked.reason;
@@ -322,6 +393,8 @@ extern "C" const char* bakefs_strerror(int status) {
       return "not a symbolic link";
     case BAKEFS_ELOOP:
       return "too many levels of symbolic links";
+    case BAKEFS_EIO:
+      return "cannot read the image's storage";
     default:
       return "unknown error";
   }

@@ -21,6 +21,7 @@ enum class Error : int {
   kCorrupt = BAKEFS_ECORRUPT,
   kChecksum = BAKEFS_ECHECKSUM,
   kNotSymlink = BAKEFS_ENOTLNK,
+  kIo = BAKEFS_EIO,
 };
 
 template <typename T>

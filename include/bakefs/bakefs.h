@@ -1,6 +1,8 @@
 /* bakefs driver core: the C ABI that kernel glue and host code call.
  *
- * The core reads an image in place from (pointer, length). It never allocates on its own:
+ * The core reads an image in place from (pointer, length), or through a bakefs_source when
+ * the image is not in memory (a block device under a kernel's buffer cache, a file read with
+ * pread). It never allocates on its own:
  * memory, locks and logging come from the bakefs_platform given at mount. All calls are safe
  * from many threads at once on one mounted file system. Image damage is reported as
  * BAKEFS_ECORRUPT or BAKEFS_ECHECKSUM, never by a crash or by wrong bytes.
@@ -32,6 +34,7 @@ typedef enum bakefs_status {
   BAKEFS_ECHECKSUM = 10, /* a checksum does not match: the bytes are damaged */
   BAKEFS_ENOTLNK = 11,   /* not a symbolic link */
   BAKEFS_ELOOP = 12,     /* too many symbolic links (path resolution in host code) */
+  BAKEFS_EIO = 13,       /* a bakefs_source read failed: the storage, not the image */
 } bakefs_status;
 
 /* Short English text for a status; never NULL. */
@@ -83,9 +86,34 @@ int bakefs_mount(const void* image, size_t length, const struct bakefs_platform*
                  const struct bakefs_mount_options* options, bakefs_fs** out);
 void bakefs_unmount(bakefs_fs* fs);
 
+/* An image that is not in memory. read copies length bytes (at most the image's block size,
+ * or its metadata's checksum table at mount) from image offset into dst and returns 0, or a
+ * nonzero code of the host's (an errno) when the storage fails; the core then returns
+ * BAKEFS_EIO and tries again on the next call that needs those bytes. The core asks only for
+ * bytes inside the image, which lies in [0, size). Called from any thread at once; may sleep. */
+struct bakefs_source {
+  void* ctx; /* passed back to read */
+  int (*read)(void* ctx, uint64_t offset, void* dst, size_t length);
+  uint64_t size; /* bytes the storage holds from offset 0 (the image may be shorter) */
+};
+
+/* Mount the image that source reads. O(1) in reads: the superblock and the checksum table of
+ * the metadata. Every byte is read into memory of the platform's before the core trusts it:
+ * the metadata into one buffer of the metadata's size allocated at mount, filled one checksum
+ * unit at a time on first use (checked then, unless BAKEFS_MOUNT_NO_VERIFY), and stored blocks
+ * into the block cache (compressed ones through a buffer of the stored size). Nothing is ever
+ * read in place: bakefs_map is BAKEFS_ENOTSUP and bakefs_file_read's spans are cache entries
+ * (raw blocks included); boot records and names point into the metadata buffer. Memory beyond
+ * bakefs_mount's: the metadata and its checksum table (bakefs_fsstat.image_size minus the data
+ * extent, a few percent of an image). The source must stay valid until bakefs_unmount. */
+int bakefs_mount_source(const struct bakefs_source* source, const struct bakefs_platform* platform,
+                        const struct bakefs_mount_options* options, bakefs_fs** out);
+
 /* The superblock at the start of [image, image + length), checked as bakefs_mount checks it,
  * without mounting or touching anything behind it: for tools that look for an image in a file
- * or say why a file is none. Returns BAKEFS_OK when mount would take it, else what mount would
+ * or say why a file is none. Only the first BAKEFS_SUPERBLOCK_SIZE bytes are read; length is
+ * what the storage holds, so that the superblock alone may be passed with the size of the
+ * device it was read from. Returns BAKEFS_OK when mount would take it, else what mount would
  * return (BAKEFS_ECORRUPT, BAKEFS_ECHECKSUM, BAKEFS_ENOTSUP). */
 struct bakefs_probe_info {
   uint64_t image_size; /* the image's size as its superblock gives it, once the magic and the
@@ -94,6 +122,7 @@ struct bakefs_probe_info {
   const char* reason;  /* NULL when sound; else why not, a static phrase as mount logs it
                           ("no bakefs magic", "image truncated", ...) */
 };
+#define BAKEFS_SUPERBLOCK_SIZE 256u
 int bakefs_probe(const void* image, size_t length, struct bakefs_probe_info* out);
 
 struct bakefs_fsstat {

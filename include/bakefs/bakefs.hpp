@@ -42,6 +42,12 @@ class FileSystem {
     reset();
     return bakefs_mount(image, length, &platform, options, &fs_);
   }
+  // The image a source reads (bakefs_mount_source); source must outlive the mount.
+  int mount_source(const bakefs_source& source, const bakefs_platform& platform,
+                   const bakefs_mount_options* options = nullptr) {
+    reset();
+    return bakefs_mount_source(&source, &platform, options, &fs_);
+  }
   void reset() {
     if (fs_ != nullptr) bakefs_unmount(std::exchange(fs_, nullptr));
   }

@@ -40,6 +40,7 @@ static inline int bakefs_to_errno(int status) {
       return EOPNOTSUPP; /* == ENOTSUP on Linux; the one VFS callers expect on NetBSD */
     case BAKEFS_ENOTLNK:
       return EINVAL;
+    case BAKEFS_EIO: /* the storage under a bakefs_source */
     case BAKEFS_ECORRUPT:
     case BAKEFS_ECHECKSUM:
     default:

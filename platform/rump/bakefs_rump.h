@@ -21,8 +21,8 @@
 #define BAKEFS_RUMP_ARGS_VERSION 1
 /* The same struct with this version mounts the image on a block device: `image` then points to
  * the device's path (NUL-terminated, e.g. "/dev/ld0a"), `length` is ignored. The image is read
- * whole into kernel memory at mount (it costs its size in RAM, as a linked-in image does) and
- * the device is closed again. */
+ * through the kernel's buffer cache as it is used; the kernel keeps a copy of its metadata, not
+ * of its data. The device stays open and in use by the mount until unmount. */
 #define BAKEFS_RUMP_ARGS_DEVICE 2
 
 /* The data argument of mount(2) for "bakefs". A NULL data argument, or image == NULL, mounts

@@ -36,8 +36,10 @@ struct bakefs_mount {
   struct bakefs_platform bm_platform;
   const void* bm_image;
   size_t bm_length;
-  void* bm_copy; /* a device's image read into memory (BAKEFS_RUMP_ARGS_DEVICE), or NULL */
-  size_t bm_copy_size;
+  /* BAKEFS_RUMP_ARGS_DEVICE: the block device the core reads through the buffer cache (open,
+   * referenced; bm_image NULL), and its size in bytes; else NULL, 0. */
+  struct vnode* bm_devvp;
+  uint64_t bm_device_size;
   struct bakefs_fsstat bm_stat;
   struct mount* bm_mp;
   unsigned bm_mount_dirs; /* how many of bm_mount_dir are in use */

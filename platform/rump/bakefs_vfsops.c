@@ -6,10 +6,13 @@
 #include <sys/param.h> /* first: every other kernel header needs it */
 #include <sys/types.h>
 
+#include <sys/buf.h> /* bread, brelse */
+#include <sys/conf.h> /* bdevsw_lookup */
 #include <sys/dirent.h>
 #include <sys/dkio.h> /* DIOCGMEDIASIZE */
 #include <sys/errno.h>
 #include <sys/fcntl.h> /* FREAD */
+#include <sys/kauth.h>
 #include <sys/kmem.h>
 #include <sys/module.h>
 #include <sys/mount.h>
@@ -150,94 +153,124 @@ enum vtype bakefs_rump_vtype(uint32_t mode) {
 
 /* ---- vfsops --------------------------------------------------------------------------------- */
 
+static void bakefs_close_device(struct vnode* devvp) {
+  vn_lock(devvp, LK_EXCLUSIVE | LK_RETRY);
+  VOP_CLOSE(devvp, FREAD, NOCRED);
+  vput(devvp);
+}
+
 static void bakefs_free_mount(struct bakefs_mount* bmp) {
   if (bmp->bm_fs != NULL) bakefs_unmount(bmp->bm_fs);
-  if (bmp->bm_copy != NULL) kmem_free(bmp->bm_copy, bmp->bm_copy_size);
+  if (bmp->bm_devvp != NULL) {
+    if (bmp->bm_mp != NULL && bmp->bm_devvp->v_type != VBAD) {
+      spec_node_setmountedfs(bmp->bm_devvp, NULL);
+    }
+    bakefs_close_device(bmp->bm_devvp);
+  }
   bakefs_rump_names_fini(bmp);
   kmem_free(bmp, sizeof(*bmp));
 }
 
-/* BAKEFS_RUMP_ARGS_DEVICE: the image at the start of block device `spec`, read whole into
- * kernel memory (the core reads images in place; a buffer-cache path is not there yet). The
- * device's size (DIOCGMEDIASIZE) bounds everything: the superblock must pass the core's full
- * check (bakefs_probe) against it before anything is allocated, and an image larger than the
- * device is EIO. Read in chunks that vn_rdwr's int length holds. *copy: kmem_alloc'd, *size
- * bytes. */
-#define BAKEFS_DEVICE_CHUNK (64u << 20)
-static int bakefs_read_device(const char* spec, void** copy, size_t* size) {
+/* BAKEFS_RUMP_ARGS_DEVICE: the image at the start of a block device, read through the
+ * kernel's buffer cache. The core asks for byte ranges (bakefs_source); they are bread(9) in
+ * buffers of BAKEFS_DEVICE_CHUNK bytes at multiples of it, so that a range of the device is
+ * always the same buffer, and copied out: metadata into the core's copy of it, stored blocks
+ * into its block cache. The last buffer ends with the device's last sector. Nothing of the device is held between calls but what the buffer cache keeps. */
+#define BAKEFS_DEVICE_CHUNK MAXBSIZE
+static int bakefs_device_read(void* ctx, uint64_t offset, void* dst, size_t length) {
+  struct bakefs_mount* bmp = ctx;
+  unsigned char* out = dst;
+  while (length > 0) {
+    const uint64_t chunk = offset - offset % BAKEFS_DEVICE_CHUNK;
+    if (chunk >= bmp->bm_device_size) return EIO; /* past the device: the core never asks */
+    const uint64_t left = bmp->bm_device_size - chunk;
+    const size_t bytes = (size_t)(left < BAKEFS_DEVICE_CHUNK ? left : BAKEFS_DEVICE_CHUNK);
+    const size_t in = (size_t)(offset - chunk);
+    if (in >= bytes) return EIO;
+    struct buf* bp;
+    /* whole sectors: a device whose size is none (a file under etfs) reads short at its end */
+    int error = bread(bmp->bm_devvp, (daddr_t)(chunk / DEV_BSIZE), (int)roundup(bytes, DEV_BSIZE),
+                      0, &bp);
+    if (error != 0) return error; /* bread gave the buffer back */
+    const size_t n = length < bytes - in ? length : bytes - in;
+    if ((size_t)bp->b_bcount - (size_t)bp->b_resid < in + n) error = EIO;
+    if (error == 0) memcpy(out, (const unsigned char*)bp->b_data + in, n);
+    brelse(bp, 0);
+    if (error != 0) return error;
+    out += n;
+    offset += n;
+    length -= n;
+  }
+  return 0;
+}
+
+/* Opens block device `spec` for a mount at mp: a block device, not mounted already, one the
+ * caller may mount (kauth), open for reading, its stale buffers flushed; and its size in bytes
+ * (DIOCGMEDIASIZE). *devvp: referenced and open, closed with
+ * bakefs_close_device. */
+static int bakefs_open_device(const char* spec, struct mount* mp, struct vnode** devvp_out,
+                              uint64_t* size) {
   struct vnode* devvp;
-  unsigned char sb[DEV_BSIZE];
-  size_t resid = 0;
   off_t media = 0;
-  uint64_t length = 0;
   int error = namei_simple_kernel(spec, NSM_FOLLOW_NOEMULROOT, &devvp);
   if (error != 0) return error;
   if (devvp->v_type != VBLK) {
     vrele(devvp);
     return ENOTBLK;
   }
+  if (bdevsw_lookup(devvp->v_rdev) == NULL) {
+    vrele(devvp);
+    return ENXIO;
+  }
+  if ((error = vfs_mountedon(devvp)) != 0) {
+    vrele(devvp);
+    return error; /* EBUSY: another file system reads it */
+  }
   vn_lock(devvp, LK_EXCLUSIVE | LK_RETRY);
-  error = VOP_OPEN(devvp, FREAD, curlwp->l_cred);
-  VOP_UNLOCK(devvp);
+  error = kauth_authorize_system(curlwp->l_cred, KAUTH_SYSTEM_MOUNT,
+                                 KAUTH_REQ_SYSTEM_MOUNT_DEVICE, mp, devvp, KAUTH_ARG(VREAD));
+  if (error == 0) error = VOP_OPEN(devvp, FREAD, FSCRED);
   if (error != 0) {
+    VOP_UNLOCK(devvp);
     vrele(devvp);
     return error;
   }
-  error = VOP_IOCTL(devvp, DIOCGMEDIASIZE, &media, FREAD, curlwp->l_cred);
-  if (error != 0) printf("bakefs: %s: its size is unknown (DIOCGMEDIASIZE: %d)\n", spec, error);
-  if (error == 0 && media < (off_t)sizeof(sb)) error = EIO;
-  if (error == 0) {
-    error =
-        vn_rdwr(UIO_READ, devvp, sb, sizeof(sb), 0, UIO_SYSSPACE, 0, curlwp->l_cred, &resid, NULL);
-    if (error == 0 && resid != 0) error = EIO;
-  }
-  if (error == 0) {
-    /* The superblock alone is read (O(1)); its extents are checked against the device. */
-    struct bakefs_probe_info info;
-    const uint64_t avail = (uint64_t)media < SIZE_MAX ? (uint64_t)media : SIZE_MAX;
-    const int status = bakefs_probe(sb, (size_t)avail, &info);
-    if (status != BAKEFS_OK) {
-      printf("bakefs: %s holds no mountable bakefs image: %s\n", spec,
-             info.reason != NULL ? info.reason : bakefs_strerror(status));
-      /* not an image: EINVAL, as mount(2) says of a bad argument; a damaged one: its errno */
-      error = !info.magic ? EINVAL : info.image_size > avail ? EIO : bakefs_to_errno(status);
-    }
-    length = info.image_size;
-  }
-  if (error == 0 && (length > (uint64_t)media || length > SIZE_MAX - DEV_BSIZE)) error = EFBIG;
-  void* bytes = NULL;
-  const size_t total = error == 0 ? roundup((size_t)length, DEV_BSIZE) : 0;
-  if (error == 0) {
-    bytes = kmem_alloc(total, total > BAKEFS_SLEEP_ALLOC_MAX ? KM_NOSLEEP : KM_SLEEP);
-    if (bytes == NULL) error = ENOMEM;
-  }
-  for (size_t at = 0; error == 0 && at < total;) {
-    const size_t want = total - at < BAKEFS_DEVICE_CHUNK ? total - at : BAKEFS_DEVICE_CHUNK;
-    error = vn_rdwr(UIO_READ, devvp, (char*)bytes + at, (int)want, (off_t)at, UIO_SYSSPACE, 0,
-                    curlwp->l_cred, &resid, NULL);
-    if (error != 0) break;
-    at += want - resid;
-    /* the last sector may lie past an image that ends the device: only the image must be there */
-    if (resid != 0) {
-      if (at < length) {
-        printf("bakefs: %s is shorter than the image on it (%zu of %llu bytes)\n", spec, at,
-               (unsigned long long)length);
-        error = EIO;
-      }
-      break;
-    }
-  }
-  vn_lock(devvp, LK_EXCLUSIVE | LK_RETRY);
-  VOP_CLOSE(devvp, FREAD, curlwp->l_cred);
+  /* Buffers of a previous use of the device (a file system mounted from it before) go. */
+  error = vinvalbuf(devvp, V_SAVE, curlwp->l_cred, curlwp, 0, 0);
   VOP_UNLOCK(devvp);
-  vrele(devvp);
+  if (error == 0) error = VOP_IOCTL(devvp, DIOCGMEDIASIZE, &media, FREAD, curlwp->l_cred);
   if (error != 0) {
-    if (bytes != NULL) kmem_free(bytes, total);
+    printf("bakefs: %s: its size is unknown (DIOCGMEDIASIZE: %d)\n", spec, error);
+    bakefs_close_device(devvp);
     return error;
   }
-  *copy = bytes;
-  *size = total;
+  *devvp_out = devvp;
+  *size = (uint64_t)(media > 0 ? media : 0);
   return 0;
+}
+
+/* The superblock at the start of the device, checked as mount will (bakefs_probe): not an
+ * image is EINVAL, as mount(2) says of a bad argument; a damaged or truncated one its errno. */
+static int bakefs_probe_device(struct bakefs_mount* bmp, const char* spec) {
+  unsigned char sb[BAKEFS_SUPERBLOCK_SIZE];
+  struct bakefs_probe_info info;
+  if (bmp->bm_device_size < sizeof(sb)) {
+    printf("bakefs: %s is too small to hold an image (%llu bytes)\n", spec,
+           (unsigned long long)bmp->bm_device_size);
+    return EINVAL;
+  }
+  int error = bakefs_device_read(bmp, 0, sb, sizeof(sb));
+  if (error != 0) return error;
+  /* Only the superblock is read: its extents are checked against the device's size. */
+  const uint64_t avail = bmp->bm_device_size < SIZE_MAX ? bmp->bm_device_size : SIZE_MAX;
+  const int status = bakefs_probe(sb, (size_t)avail, &info);
+  if (status == BAKEFS_OK) return 0;
+  /* Quiet about a device of another file system: whoever tries several (rumprun's mount_blk,
+   * patched, tries bakefs first) would print a line for every other disk. */
+  if (!info.magic) return EINVAL;
+  printf("bakefs: %s holds no mountable bakefs image: %s\n", spec,
+         info.reason != NULL ? info.reason : bakefs_strerror(status));
+  return info.image_size > avail ? EIO : bakefs_to_errno(status);
 }
 
 static int bakefs_vfs_getargs(struct mount* mp, void* data, size_t* data_len) {
@@ -246,8 +279,9 @@ static int bakefs_vfs_getargs(struct mount* mp, void* data, size_t* data_len) {
   if (bmp == NULL) return EIO;
   if (data == NULL || *data_len < sizeof(args)) return EINVAL;
   memset(&args, 0, sizeof(args));
-  args.version = BAKEFS_RUMP_ARGS_VERSION;
-  args.image = bmp->bm_image;
+  /* A device mount names its device in f_mntfromname; no kernel address goes out. */
+  args.version = bmp->bm_devvp != NULL ? BAKEFS_RUMP_ARGS_DEVICE : BAKEFS_RUMP_ARGS_VERSION;
+  args.image = bmp->bm_devvp != NULL ? NULL : bmp->bm_image;
   args.length = bmp->bm_length;
   memcpy(data, &args, sizeof(args));
   *data_len = sizeof(args);
@@ -257,7 +291,7 @@ static int bakefs_vfs_getargs(struct mount* mp, void* data, size_t* data_len) {
 static int bakefs_vfs_mount(struct mount* mp, const char* path, void* data, size_t* data_len) {
   struct bakefs_rump_args args;
   struct bakefs_mount_options options;
-  const char* from = "memory";
+  const char* from = "bakefs:memory";
   int error;
 
   if (mp->mnt_flag & MNT_GETARGS) return bakefs_vfs_getargs(mp, data, data_len);
@@ -276,65 +310,81 @@ static int bakefs_vfs_mount(struct mount* mp, const char* path, void* data, size
       return EINVAL;
     }
   }
-  void* copy = NULL;
-  size_t copy_size = 0;
+  const bool device = args.version == BAKEFS_RUMP_ARGS_DEVICE;
   char spec[MAXPATHLEN];
-  if (args.version == BAKEFS_RUMP_ARGS_DEVICE) {
+  struct vnode* devvp = NULL;
+  uint64_t device_size = 0;
+  if (device) {
     if (args.image == NULL) return EINVAL;
     error = copyinstr(args.image, spec, sizeof(spec), NULL);
     if (error != 0) return error;
-    error = bakefs_read_device(spec, &copy, &copy_size);
+    error = bakefs_open_device(spec, mp, &devvp, &device_size);
     if (error != 0) return error;
-    args.image = copy;
-    args.length = copy_size;
-    from = "device";
-  }
-  /* The image is read in place: a pointer means something only in the kernel's own address
-   * space, which local clients share. A remote (sysproxy) client's pointer is in its process. */
-  if (args.image != NULL && copy == NULL && !RUMP_LOCALPROC_P(curproc)) return EINVAL;
-  if (args.image != NULL && copy == NULL) {
-    size_t section;
-    const unsigned char* start = bakefs_rump_embedded(&section);
-    const unsigned char* image = args.image;
-    /* one of several images linked in (the boot code mounts each with its own bounds) */
-    if (start != NULL && image >= start && image < start + section) from = "embedded";
-  }
-  if (args.image == NULL) {
-    size_t length;
-    args.image = bakefs_rump_embedded(&length);
-    args.length = length;
-    from = "embedded";
-    if (args.image == NULL) {
-      printf("bakefs: no image linked into this program to mount\n");
-      return ENXIO;
+    args.image = NULL;
+    from = spec;
+  } else {
+    /* The image is read in place: a pointer means something only in the kernel's own address
+     * space, which local clients share. A remote (sysproxy) client's pointer is in its
+     * process. */
+    if (args.image != NULL && !RUMP_LOCALPROC_P(curproc)) return EINVAL;
+    if (args.image != NULL) {
+      size_t section;
+      const unsigned char* start = bakefs_rump_embedded(&section);
+      const unsigned char* image = args.image;
+      /* one of several images linked in (the boot code mounts each with its own bounds) */
+      if (start != NULL && image >= start && image < start + section) from = "bakefs:embedded";
+    } else {
+      size_t length;
+      args.image = bakefs_rump_embedded(&length);
+      args.length = length;
+      from = "bakefs:embedded";
+      if (args.image == NULL) {
+        printf("bakefs: no image linked into this program to mount\n");
+        return ENXIO;
+      }
     }
+    if (args.length == 0 || args.length > SIZE_MAX) return EINVAL;
   }
-  if (args.length == 0 || args.length > SIZE_MAX) return EINVAL;
 
   struct bakefs_mount* bmp = kmem_zalloc(sizeof(*bmp), KM_SLEEP);
-  bmp->bm_copy = copy; /* freed with the mount from here on */
-  bmp->bm_copy_size = copy_size;
+  bmp->bm_devvp = devvp; /* closed with the mount from here on */
+  bmp->bm_device_size = device_size;
   bakefs_rump_names_init(bmp);
   bakefs_rump_platform(&bmp->bm_platform);
   bmp->bm_image = args.image;
   bmp->bm_length = (size_t)args.length;
-  bmp->bm_mp = mp;
   memset(&options, 0, sizeof(options));
   options.cache_bytes = (size_t)args.cache_bytes;
   options.decompressors = args.decompressors;
   /* The glue reads past the page cache (bakefs_vnops.c): the core's cache must keep whole
    * blocks too, or every re-read of a file decompresses again. */
   options.flags = args.flags | BAKEFS_MOUNT_NO_PAGE_CACHE;
-  int status =
-      bakefs_mount(bmp->bm_image, bmp->bm_length, &bmp->bm_platform, &options, &bmp->bm_fs);
+  int status;
+  if (device) {
+    error = bakefs_probe_device(bmp, spec);
+    if (error != 0) {
+      bakefs_free_mount(bmp);
+      return error;
+    }
+    const struct bakefs_source source = {bmp, bakefs_device_read, device_size};
+    status = bakefs_mount_source(&source, &bmp->bm_platform, &options, &bmp->bm_fs);
+  } else {
+    status = bakefs_mount(bmp->bm_image, bmp->bm_length, &bmp->bm_platform, &options, &bmp->bm_fs);
+  }
   if (status == BAKEFS_OK) status = bakefs_statfs(bmp->bm_fs, &bmp->bm_stat);
   if (status != BAKEFS_OK) {
-    printf("bakefs: cannot mount the %s image at %p (%zu bytes): %s\n", from, bmp->bm_image,
-           bmp->bm_length, bakefs_strerror(status));
+    if (device) {
+      printf("bakefs: cannot mount the image on %s: %s\n", spec, bakefs_strerror(status));
+    } else {
+      printf("bakefs: cannot mount the image at %p (%zu bytes): %s\n", bmp->bm_image,
+             bmp->bm_length, bakefs_strerror(status));
+    }
     bakefs_free_mount(bmp);
     return bakefs_to_errno(status);
   }
+  if (device) bmp->bm_length = (size_t)bmp->bm_stat.image_size;
 
+  bmp->bm_mp = mp;
   mp->mnt_data = bmp;
   mp->mnt_stat.f_namemax = MIN(bmp->bm_stat.name_max, MAXNAMLEN);
   mp->mnt_stat.f_iosize = bmp->bm_stat.block_size;
@@ -342,10 +392,15 @@ static int bakefs_vfs_mount(struct mount* mp, const char* path, void* data, size
   mp->mnt_iflag |= IMNT_MPSAFE;
   mp->mnt_fs_bshift = ffs(bmp->bm_stat.block_size) - 1;
   mp->mnt_dev_bshift = DEV_BSHIFT;
-  vfs_getnewfsid(mp);
-  char fromname[32];
-  snprintf(fromname, sizeof(fromname), "bakefs:%s", from);
-  error = set_statvfs_info(path, UIO_USERSPACE, fromname, UIO_SYSSPACE, mp->mnt_op->vfs_name, mp,
+  if (device) {
+    mp->mnt_stat.f_fsidx.__fsid_val[0] = (int32_t)devvp->v_rdev;
+    mp->mnt_stat.f_fsidx.__fsid_val[1] = makefstype(mp->mnt_op->vfs_name);
+    mp->mnt_stat.f_fsid = mp->mnt_stat.f_fsidx.__fsid_val[0];
+    spec_node_setmountedfs(devvp, mp);
+  } else {
+    vfs_getnewfsid(mp);
+  }
+  error = set_statvfs_info(path, UIO_USERSPACE, from, UIO_SYSSPACE, mp->mnt_op->vfs_name, mp,
                            curlwp);
   if (error != 0) {
     mp->mnt_data = NULL;

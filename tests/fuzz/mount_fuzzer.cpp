@@ -8,6 +8,8 @@
 //   3. when the input's own checksums do not all hold: the input as it is, verified;
 //   4. and a copy of it with every byte that no valid checksum covers scrambled: every call
 //      must return what it returned in 3, or the driver used bytes it had not verified.
+// Mounts 1 and 3 are also compared, call by call, with the same bytes read through a
+// bakefs_source (lockstep.h), once with a storage that fails now and then.
 // Every mount's platform checks the driver's use of memory and locks (tracking_platform.h),
 // and mount 1 is repeated with each allocation of mount and of bakefs_check failing in turn.
 // Invariant failures call __builtin_trap() after naming the invariant on stderr.
@@ -31,6 +33,7 @@
 
 #include "explorer.h"
 #include "fuzz_image.h"
+#include "lockstep.h"
 #include "tracking_platform.h"
 
 namespace {
@@ -119,11 +122,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bakefs::fuzz::FixedImage fixed = bakefs::fuzz::fix_checksums(data, size);
   const uint64_t verified = explore(fixed.bytes.data(), size, kVerified);
   exhaust_memory(fixed.bytes.data(), size, kVerified);
+  // The same bytes read through a bakefs_source: call for call what the image in place gives;
+  // and through a storage whose every 5th read fails: that or BAKEFS_EIO, never other bytes.
+  bakefs::fuzz::compare_through_source(fixed.bytes.data(), size, kVerified.options, 0);
+  bakefs::fuzz::compare_through_source(fixed.bytes.data(), size, kVerifiedTiny.options, 5);
   const uint64_t unverified = explore(fixed.bytes.data(), size, kUnverified);
   if (fixed.complete) require(verified == unverified, "verify-changes-nothing-when-sound");
   if (size == 0 || std::memcmp(fixed.bytes.data(), data, size) == 0) return 0;
 
   const uint64_t as_is = explore(data, size, kVerified);
+  bakefs::fuzz::compare_through_source(data, size, kVerified.options, 0);
   const std::vector<uint8_t> scrambled = bakefs::fuzz::scramble_unverified(data, size);
   if (!scrambled.empty()) {
     require(explore(scrambled.data(), size, kVerifiedTiny) == as_is, "unverified-bytes-unused");

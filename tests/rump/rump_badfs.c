@@ -3,6 +3,9 @@
  * name stat'ed, every file read): it must refuse to mount or end the walk with EIO, never
  * panic, never hang (the CTest time-out), and never hand out more directories than a bound.
  *
+ * With BAKEFS_BADFS_DEVICE=1 each image is a block device instead (etfs), mounted by its path
+ * (BAKEFS_RUMP_ARGS_DEVICE) and read through the buffer cache.
+ *
  * Usage: rump_badfs IMAGE...   exits 0 and prints RUMP BADFS OK when every image was refused.
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -78,12 +81,23 @@ static int walk(void) {
   return eio;
 }
 
-static int mount_image(const void* bytes, size_t length) {
+static int mount_image(const char* file, const void* bytes, size_t length, int index) {
   struct bakefs_rump_args args;
+  char device[64];
   memset(&args, 0, sizeof(args));
   args.version = BAKEFS_RUMP_ARGS_VERSION;
   args.image = bytes;
   args.length = length;
+  if (getenv("BAKEFS_BADFS_DEVICE") != NULL) {
+    snprintf(device, sizeof(device), "/dev/badfs%d", index);
+    if (rump_pub_etfs_register(device, file, RUMP_ETFS_BLK) != 0) {
+      printf("FAIL: etfs %s for %s: %s\n", device, file, strerror(errno));
+      exit(1);
+    }
+    args.version = BAKEFS_RUMP_ARGS_DEVICE;
+    args.image = device;
+    args.length = 0;
+  }
   args.cache_bytes = 16384; /* small: the walk takes the cache's miss paths too */
   return rump_sys_mount("bakefs", "/mnt", RUMP_MNT_RDONLY, &args, sizeof(args));
 }
@@ -107,7 +121,7 @@ int main(int argc, char** argv) {
     static unsigned char bytes[16 << 20];
     size_t length = fread(bytes, 1, sizeof(bytes), f);
     fclose(f);
-    if (mount_image(bytes, length) != 0) {
+    if (mount_image(argv[i], bytes, length, i) != 0) {
       printf("%s: refused at mount (errno %d)\n", argv[i], errno);
       continue;
     }

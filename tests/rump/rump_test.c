@@ -784,6 +784,20 @@ static int mount_from_device(const char* image_file, const char* not_an_image) {
     fail("mount /dev/bakeimg (%s) at /mnt: %s", image_file, strerror(errno));
     return -1;
   }
+  /* The device is this mount's while it lasts: a second mount of it is EBUSY. */
+  rump_sys_mkdir("/mnt2", 0755);
+  expect_errno(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt2", RUMP_MNT_RDONLY, &args, sizeof(args)),
+               16 /* EBUSY */, "a second mount of the mounted device");
+  /* MNT_GETARGS says what the mount is, and gives out no kernel address. */
+  struct bakefs_rump_args got;
+  memset(&got, 0xa5, sizeof(got));
+  /* (mount(2) with MNT_GETARGS returns the length of the arguments) */
+  CHECK(rump_sys_mount(BAKEFS_RUMP_FSTYPE, "/mnt", RUMP_MNT_GETARGS, &got, sizeof(got)) ==
+            (int)sizeof(got),
+        "MNT_GETARGS of the device mount: %s", strerror(errno));
+  CHECK(got.version == BAKEFS_RUMP_ARGS_DEVICE && got.image == NULL && got.length > 0,
+        "MNT_GETARGS of the device mount: version %u, image %p, length %llu", got.version,
+        got.image, (unsigned long long)got.length);
   return 0;
 }
 
