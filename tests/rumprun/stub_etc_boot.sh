@@ -3,7 +3,8 @@
 # KVM needed). Builds two images, the stub alone and the stub under a source with its own
 # master.passwd, takes their /etc out with `bakefs extract`, cooks both into a unikernel that
 # copies each over rumprun's /etc and looks users, groups, services, protocols and hosts up,
-# and checks what it prints. (bakefs cannot be mounted inside rumprun yet, hence the copy.)
+# and checks what it prints. (A stock rumprun without the component: the files are copied, not
+# mounted; blk_boot.sh mounts a bakefs disk.)
 #
 # Usage: RUMPRUN=<rumprun install prefix, with bin/> tests/rumprun/stub_etc_boot.sh BUILD_DIR
 # SPDX-License-Identifier: BSD-2-Clause
