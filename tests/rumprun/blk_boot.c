@@ -39,32 +39,32 @@ static const struct file {
 /* The bytes of file f: deterministic, the same on both sides. */
 static void generate(const struct file* f, unsigned char* out) {
   static const char hello[] = "hello from the disk image\n";
-  static const char* words[] = {"bakefs", "rumprun", "block", "device", "mount", "read-only",
-                                "image", "zstd", "unikernel", "qemu"};
+  static const char* words[] = {"bakefs",    "rumprun", "block", "device",    "mount",
+                                "read-only", "image",   "zstd",  "unikernel", "qemu"};
   uint64_t x = 0x9e3779b97f4a7c15ull;
   size_t i = 0;
   switch (f->gen) {
-  case GEN_HELLO:
-    memcpy(out, hello, f->size);
-    return;
-  case GEN_RANDOM: /* xorshift64: incompressible, stored raw */
-    for (i = 0; i < f->size; i++) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      out[i] = (unsigned char)(x >> 32);
-    }
-    return;
-  case GEN_TEXT: /* numbered lines of words: compresses well */
-    while (i < f->size) {
-      char line[96];
-      int n = snprintf(line, sizeof line, "%06zu %s %s %s\n", i, words[i % 10], words[(i / 10) % 10],
-                       words[(i / 7) % 10]);
-      for (int k = 0; k < n && i < f->size; k++) out[i++] = (unsigned char)line[k];
-    }
-    return;
-  case GEN_EMPTY:
-    return;
+    case GEN_HELLO:
+      memcpy(out, hello, f->size);
+      return;
+    case GEN_RANDOM: /* xorshift64: incompressible, stored raw */
+      for (i = 0; i < f->size; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out[i] = (unsigned char)(x >> 32);
+      }
+      return;
+    case GEN_TEXT: /* numbered lines of words: compresses well */
+      while (i < f->size) {
+        char line[96];
+        int n = snprintf(line, sizeof line, "%06zu %s %s %s\n", i, words[i % 10],
+                         words[(i / 10) % 10], words[(i / 7) % 10]);
+        for (int k = 0; k < n && i < f->size; k++) out[i++] = (unsigned char)line[k];
+      }
+      return;
+    case GEN_EMPTY:
+      return;
   }
 }
 

@@ -80,12 +80,11 @@ strings -a plain.bin | grep -qx bakefs ||
 
 # boot KERNEL DISK: rumprun's launcher, qemu in the background (it prints qemu:PID).
 boot() {
-  rm -f console.log
-  rr_boot_start=$(date +%s.%N)
+  rr_clock
   launch=$("$toolchain/bin/rumprun" qemu -M 128 -g "-vga none -no-reboot -serial file:console.log" \
     -b "$2,/data" "$1")
-  rr_pid=${launch#qemu:}
-  case $rr_pid in '' | *[!0-9]*) echo "FAIL: rumprun qemu said: $launch"; exit 1 ;; esac
+  echo "$launch" | grep -q '^qemu:[0-9]*$' || { echo "FAIL: rumprun qemu said: $launch"; exit 1; }
+  rr_launched "${launch#qemu:}"
   rr_wait 300
 }
 

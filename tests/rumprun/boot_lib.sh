@@ -11,9 +11,10 @@
 #   expect "a whole line of out.log"
 #   rr_finish "summary when everything was found"
 #
-# rr_qemu's console file is console.log in the current directory; a test that starts qemu some
-# other way (rumprun's own launcher, blk_boot.sh) sets rr_pid to it and passes the same
-# `-serial file:console.log`. QEMU names the qemu program (default qemu-system-x86_64).
+# rr_qemu's console file is console.log in the current directory. A test that starts qemu some
+# other way (rumprun's own launcher, blk_boot.sh) passes the same `-serial file:console.log`
+# and calls rr_clock before and rr_launched PID after. QEMU names the qemu program (default
+# qemu-system-x86_64).
 # SPDX-License-Identifier: BSD-2-Clause
 
 rr_qemu_prog=${QEMU:-qemu-system-x86_64}
@@ -30,14 +31,23 @@ rr_need_qemu() {
 # memory and nothing reaches the serial port; -no-reboot so that a triple fault ends qemu.
 rr_console_args="-vga none -display none -no-reboot -serial file:console.log"
 
+# A fresh console.log and the boot clock; rr_launched PID: qemu runs as PID.
+rr_clock() {
+  rm -f console.log
+  rr_boot_start=$(date +%s.%N)
+}
+rr_launched() {
+  case $1 in '' | *[!0-9]*) echo "FAIL: not a process id: '$1'"; exit 1 ;; esac
+  rr_pid=$1
+}
+
 rr_qemu() {
   kernel=$1
   shift
-  rm -f console.log
-  rr_boot_start=$(date +%s.%N)
+  rr_clock
   # shellcheck disable=SC2086
   "$rr_qemu_prog" -net none -m 128 $rr_console_args -kernel "$kernel" "$@" &
-  rr_pid=$!
+  rr_launched $!
 }
 
 rr_wait() {
