@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +14,7 @@
 
 #include "compose/boot_config.h"
 #include "test_support.h"
+#include "writer/tree_path.h"
 
 namespace bakefs::test {
 namespace {
@@ -230,8 +232,9 @@ TEST(BootRecords, TheRootMountIsPlainUnlessUnionIsAskedFor) {
     int record;  // -1: none
     const char* shown;
   };
-  for (const Case& c : {Case{"", "default", -1, "plain"}, Case{"--root-mount plain", "plain", 1, "plain"},
-                        Case{"--root-mount union", "union", 0, "union"}}) {
+  for (const Case& c :
+       {Case{"", "default", -1, "plain"}, Case{"--root-mount plain", "plain", 1, "plain"},
+        Case{"--root-mount union", "union", 0, "union"}}) {
     auto r = run(base + (dir / c.image) + " " + c.option);
     ASSERT_EQ(r.status, 0) << c.option << r.output;
     auto m = posix::MountedImage::open(dir / c.image);
@@ -363,6 +366,80 @@ TEST(BootRecords, MountAtIsStoredNormalisedAndChecked) {
     ASSERT_EQ(fs.mount(bytes.data(), bytes.size(), posix::platform()), BAKEFS_OK);
     EXPECT_EQ(fs.boot_record(BAKEFS_BOOT_MOUNT, 0, path), BAKEFS_ECORRUPT) << forged;
     EXPECT_EQ(fs.check(problems), BAKEFS_ECORRUPT) << forged;
+  }
+}
+
+// An absolute path of exactly `length` bytes, of names of at most 200 bytes.
+std::string long_path(size_t length) {
+  std::string path;
+  while (path.size() < length) {
+    const size_t name = std::min<size_t>(200, length - path.size() - 1);
+    path += "/" + std::string(name == 0 ? 1 : name, static_cast<char>('a' + path.size() % 26));
+  }
+  return path;
+}
+
+// The kernel looks paths up only up to MAXPATHLEN - 1 bytes: what the boot code and rumprun
+// could not mount on is refused when the image is made, naming the option, path and limit.
+TEST(BootRecords, PathsLongerThanTheKernelTakesAreRefused) {
+  const std::string fits = long_path(build::kMaxBootPathLength);
+  const std::string over = long_path(build::kMaxBootPathLength + 1);
+  ASSERT_EQ(fits.size(), 1023u);
+  ASSERT_EQ(over.size(), 1024u);
+  EXPECT_EQ(build::tmpfs_paths({fits}), std::vector<std::string>{fits});
+  EXPECT_EQ(build::directory_paths({fits + "//"}, "--mount-at"), std::vector<std::string>{fits});
+  try {
+    build::directory_paths({"/tmp," + over}, "--mount-point");
+    ADD_FAILURE() << "a 1024-byte path was taken";
+  } catch (const build::Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("--mount-point " + over + ": the path is 1024 bytes"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("longer than the 1023"), std::string::npos) << what;
+  }
+  // A name longer than an image's names can be, even in a short path.
+  try {
+    build::tmpfs_paths({"/var/" + std::string(256, 'n')});
+    ADD_FAILURE() << "a 256-byte name was taken";
+  } catch (const build::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is 256 bytes, longer than the 255"), std::string::npos)
+        << e.what();
+  }
+
+  TempDir dir;
+  make_source(dir / "src");
+  std::string base = std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + (dir / "img");
+  write_file(dir / "disk.json",
+             "{\"blk\": {\"source\": \"dev\", \"path\": \"/dev/ld0a\", "
+             "\"fstype\": \"blk\", \"mountpoint\": \"" +
+                 over + "\"}}");
+  for (const std::string& option :
+       {std::string("--mount-at"), std::string("--tmpfs"), std::string("--mount-point")}) {
+    auto r = run(base + " " + option + " " + over);
+    EXPECT_EQ(r.status, 1) << option << r.output;
+    EXPECT_NE(r.output.find(option + " " + over + ": the path is 1024 bytes, longer than the 1023"),
+              std::string::npos)
+        << option << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir / "img")) << option;
+  }
+  auto r = run(base + " --config " + (dir / "disk.json"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("blk mountpoint " + over + ": the path is 1024 bytes"), std::string::npos)
+      << r.output;
+  // The longest the kernel takes is stored as given.
+  r = run(base + " --mount-at " + fits);
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto m = posix::MountedImage::open(dir / "img");
+  std::string path;
+  ASSERT_EQ(m.fs.boot_record(BAKEFS_BOOT_MOUNT, 0, path), BAKEFS_OK);
+  EXPECT_EQ(path, fits);
+  r = run(std::string(MKIMAGE_PATH) + " " + (dir / "src") + " -o " + (dir / "img2") +
+          " --mount-point " + fits);
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto m2 = posix::MountedImage::open(dir / "img2");
+  bakefs_ino ino = BAKEFS_ROOT_INO;
+  for (const std::string& name : build::split_tree_path(fits).names) {
+    ASSERT_EQ(m2.fs.lookup(ino, name, ino), BAKEFS_OK) << name;
   }
 }
 

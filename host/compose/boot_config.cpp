@@ -59,8 +59,18 @@ std::string normalise(const std::string& given, const std::string& what) {
                 (what == "--tmpfs" ? std::string("the root cannot be covered by a tmpfs")
                                    : std::string("the root is mounted by the boot code itself")));
   }
-  if (path.size() > format::kMaxSymlinkLength || path.find('\0') != std::string::npos) {
-    throw Error(what + " " + given + ": path too long");
+  if (path.find('\0') != std::string::npos) throw Error(what + " " + given + ": a NUL byte");
+  for (const std::string& name : parts.names) {
+    if (name.size() > format::kMaxNameLength) {
+      throw Error(what + " " + path + ": the name " + name.substr(0, 16) + "... is " +
+                  std::to_string(name.size()) + " bytes, longer than the " +
+                  std::to_string(format::kMaxNameLength) + " an image's names can have");
+    }
+  }
+  if (path.size() > kMaxBootPathLength) {
+    throw Error(what + " " + path + ": the path is " + std::to_string(path.size()) +
+                " bytes, longer than the " + std::to_string(kMaxBootPathLength) +
+                " the rump kernel looks up (NetBSD's MAXPATHLEN - 1)");
   }
   return path;
 }
@@ -187,10 +197,9 @@ std::vector<std::string> boot_root_warnings(const Tree& tree, bool union_root, b
       if (tree.root == nullptr) break;
       auto it = tree.root->children.find(name);
       if (it != tree.root->children.end() && !it->second->is_dir()) {
-        warnings.push_back(std::string("/") + name +
-                           " is not a directory: nothing is mounted there at boot (" +
-                           (std::string(name) == "dev" ? "no device nodes" : "no writable /tmp") +
-                           ")");
+        warnings.push_back(
+            std::string("/") + name + " is not a directory: nothing is mounted there at boot (" +
+            (std::string(name) == "dev" ? "no device nodes" : "no writable /tmp") + ")");
       }
     }
     warnings.push_back(

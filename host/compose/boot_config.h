@@ -4,6 +4,7 @@
 #ifndef BAKEFS_HOST_COMPOSE_BOOT_CONFIG_H
 #define BAKEFS_HOST_COMPOSE_BOOT_CONFIG_H
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -15,9 +16,14 @@ namespace bakefs::build {
 // configuration is a JSON object); errors name the file, line and column.
 std::string read_config(const std::string& path, bool raw);
 
-// Splits "/tmp,/var/run" lists of option `what` (--tmpfs, --mount-point), normalises each path
-// ("/a//b/" -> "/a/b") and sorts them, so a directory is mounted before the ones inside it.
-// "/" and relative paths are errors naming the option.
+// The longest path the boot code and rumprun can mount on: the NetBSD kernel looks paths up
+// only up to MAXPATHLEN - 1 bytes (1024 - 1), and names up to the image's kMaxNameLength.
+inline constexpr size_t kMaxBootPathLength = 1023;
+
+// Splits "/tmp,/var/run" lists of option `what` (--tmpfs, --mount-point, --mount-at),
+// normalises each path ("/a//b/" -> "/a/b") and sorts them, so a directory is mounted before
+// the ones inside it. "/", relative paths, and paths or names longer than the kernel takes
+// (kMaxBootPathLength, format::kMaxNameLength) are errors naming the option and the path.
 std::vector<std::string> directory_paths(const std::vector<std::string>& lists,
                                          const std::string& what);
 inline std::vector<std::string> tmpfs_paths(const std::vector<std::string>& lists) {

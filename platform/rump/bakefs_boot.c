@@ -71,15 +71,17 @@ int rump_bakefs_root_mounted(void) {
 }
 
 /* The images linked in, in section order. path: where a BAKEFS_BOOT_MOUNT record says to
- * mount it ("" for none: a root image). */
-#define BAKEFS_BOOT_MAX_IMAGES 8
+ * mount it ("" for none: a root image); the kernel looks paths up only up to MAXPATHLEN - 1
+ * bytes, which mkimage checks. The table is allocated for as many images as the section holds
+ * and lives only during the boot hook (bakefs_boot_mount_root). */
 struct bakefs_boot_image {
   const unsigned char* data;
   size_t length;
   char path[MAXPATHLEN];
   bool usable; /* its superblock and boot records could be read */
 };
-static struct bakefs_boot_image bakefs_boot_image_table[BAKEFS_BOOT_MAX_IMAGES];
+static struct bakefs_boot_image* bakefs_boot_image_table;
+static unsigned bakefs_boot_image_count;
 
 static bool bakefs_boot_zero(const unsigned char* p, size_t n) {
   for (size_t i = 0; i < n; ++i) {
@@ -109,7 +111,12 @@ static void bakefs_boot_probe(struct bakefs_boot_image* img) {
     return;
   }
   status = bakefs_boot_record(fs, BAKEFS_BOOT_MOUNT, 0, &data, &length);
-  if (status == BAKEFS_OK && length < sizeof(img->path)) {
+  if (status == BAKEFS_OK && length >= sizeof(img->path)) {
+    printf(
+        "bakefs: a linked-in image (%zu bytes at %p): its mount path is %zu bytes, longer than "
+        "the kernel's %d; ignored\n",
+        img->length, img->data, length, MAXPATHLEN - 1);
+  } else if (status == BAKEFS_OK) {
     memcpy(img->path, data, length);
     img->path[length] = '\0';
     img->usable = true;
@@ -122,22 +129,20 @@ static void bakefs_boot_probe(struct bakefs_boot_image* img) {
   bakefs_unmount(fs);
 }
 
-/* Finds the images in the bakefs_image section: back to back, each at a multiple of 16 bytes
- * (the linker aligns each object's section), zero bytes between. One image (the usual case) is
- * not probed: it is `/` as before. Returns how many; 0 when nothing is linked in. A section
- * that holds no image at its start counts as one (its mount then fails and says so). */
-static unsigned bakefs_boot_images(void) {
-  size_t total, at = 0;
-  const unsigned char* base = bakefs_rump_embedded(&total);
+/* Walks the images of the section (base, total): back to back, each at a multiple of 16
+ * bytes, zero bytes between. Fills table (when not NULL) and returns how many there are; quiet
+ * tells the first walk, which only counts, not to say why it stopped. */
+static unsigned bakefs_boot_scan(const unsigned char* base, size_t total,
+                                 struct bakefs_boot_image* table, bool quiet) {
+  size_t at = 0;
   unsigned n = 0;
-  if (base == NULL) return 0;
   while (at < total) {
     while (total - at >= 16 && bakefs_boot_zero(base + at, 16)) at += 16;
     if (total - at < 16) break; /* padding */
     uint64_t length;
     int status = bakefs_image_length(base + at, total - at, &length);
     if (status != BAKEFS_OK) {
-      if (n > 0) {
+      if (n > 0 && !quiet) {
         printf(
             "bakefs: no image at byte %zu of the %zu linked-in bytes (%s): the rest is "
             "ignored\n",
@@ -145,20 +150,34 @@ static unsigned bakefs_boot_images(void) {
       }
       break;
     }
-    if (n == BAKEFS_BOOT_MAX_IMAGES) {
-      printf("bakefs: more than %d images linked in: the rest is ignored\n",
-             BAKEFS_BOOT_MAX_IMAGES);
-      break;
+    if (table != NULL) {
+      struct bakefs_boot_image* img = &table[n];
+      img->data = base + at;
+      img->length = (size_t)length;
+      img->path[0] = '\0';
+      img->usable = true;
     }
-    struct bakefs_boot_image* img = &bakefs_boot_image_table[n++];
-    img->data = base + at;
-    img->length = (size_t)length;
-    img->path[0] = '\0';
-    img->usable = true;
+    ++n;
     at += (size_t)length;
     at = at + (16 - at % 16) % 16;
     if (at > total) at = total;
   }
+  return n;
+}
+
+/* Finds the images in the bakefs_image section (the linker aligns each object's section to
+ * 16 bytes) and allocates the table for them. One image (the usual case) is not probed: it is
+ * `/` as before. Returns how many; 0 when nothing is linked in. A section that holds no image
+ * at its start counts as one (its mount then fails and says so). */
+static unsigned bakefs_boot_images(void) {
+  size_t total;
+  const unsigned char* base = bakefs_rump_embedded(&total);
+  if (base == NULL) return 0;
+  unsigned n = bakefs_boot_scan(base, total, NULL, true);
+  const unsigned slots = n == 0 ? 1 : n;
+  bakefs_boot_image_table = kmem_zalloc(slots * sizeof(*bakefs_boot_image_table), KM_SLEEP);
+  bakefs_boot_image_count = slots;
+  if (bakefs_boot_scan(base, total, bakefs_boot_image_table, false) != n) n = 0; /* cannot be */
   if (n == 0) {
     struct bakefs_boot_image* img = &bakefs_boot_image_table[n++];
     img->data = base;
@@ -269,7 +288,12 @@ static unsigned bakefs_boot_mount_dirs(struct vnode* root, unsigned images) {
     if (!img->usable || img->path[0] != '/' || strchr(name, '/') != NULL) continue;
     if (bakefs_lookup(fs, BAKEFS_ROOT_INO, name, strlen(name), &ino) == BAKEFS_OK) continue;
     int error = bakefs_rump_add_mount_dir(root->v_mount, name, 0755);
-    if (error != 0 && error != EEXIST) {
+    if (error == ENOSPC) {
+      printf(
+          "bakefs: cannot add %s as a mount point: the boot code adds at most %d at the top "
+          "of /; the image at / needs it (mkimage --mount-point %s)\n",
+          img->path, BAKEFS_MAX_MOUNT_DIRS, img->path);
+    } else if (error != 0 && error != EEXIST) {
       printf("bakefs: cannot add %s as a mount point (error %d)\n", img->path, error);
     }
   }
@@ -373,7 +397,12 @@ static void bakefs_boot_tmpfs(bakefs_fs* fs, struct vnode* root, unsigned added)
       printf("bakefs: tmpfs boot record %u: %s\n", i, bakefs_strerror(status));
       break;
     }
-    if (length == 0 || length >= sizeof(path)) continue;
+    if (length == 0) continue;
+    if (length >= sizeof(path)) {
+      printf("bakefs: tmpfs boot record %u: a path of %zu bytes, longer than the kernel's %d\n", i,
+             length, MAXPATHLEN - 1);
+      continue;
+    }
     memcpy(path, data, length);
     path[length] = '\0';
     if (bakefs_boot_resolve(fs, path, length, &attr) != BAKEFS_OK) {
@@ -501,7 +530,8 @@ static void bakefs_boot_keep_config(bakefs_fs* fs, const char* where) {
  * mounted before, or made here when `/` is the rump kernel's writable root (no root image, or
  * a union). Returns how many were mounted. */
 static unsigned bakefs_boot_mount_images(unsigned images, bool root_writable) {
-  unsigned order[BAKEFS_BOOT_MAX_IMAGES], count = 0, mounted = 0;
+  unsigned* order = kmem_alloc(images * sizeof(*order), KM_SLEEP);
+  unsigned count = 0, mounted = 0;
   for (unsigned i = 0; i < images; ++i) {
     if (!bakefs_boot_image_table[i].usable || bakefs_boot_image_table[i].path[0] == '\0') continue;
     unsigned at = count++;
@@ -552,6 +582,7 @@ static unsigned bakefs_boot_mount_images(unsigned images, bool root_writable) {
       vrele(vp);
     }
   }
+  kmem_free(order, images * sizeof(*order));
   return mounted;
 }
 
@@ -612,10 +643,8 @@ static void bakefs_boot_more(struct bakefs_boot_clock* clock, unsigned images, b
          bakefs_boot_lap(clock));
 }
 
-static void bakefs_boot_mount_root(void) {
-  struct bakefs_boot_clock clock;
-  bakefs_boot_clock_start(&clock);
-  const unsigned images = bakefs_boot_images();
+/* Mounts the image for `/` with its covers, then the others. */
+static void bakefs_boot_mount_all(struct bakefs_boot_clock* clock, unsigned images) {
   if (images == 0) {
     printf("bakefs: no image linked in; / stays the rump kernel's own root\n");
     return;
@@ -625,11 +654,11 @@ static void bakefs_boot_mount_root(void) {
     printf(
         "bakefs: no linked-in image is for / (each names a mount path); / stays the rump "
         "kernel's own root\n");
-    bakefs_boot_more(&clock, images, true);
+    bakefs_boot_more(clock, images, true);
     return;
   }
   const size_t length = image->length;
-  const long us_images = bakefs_boot_lap(&clock);
+  const long us_images = bakefs_boot_lap(clock);
 
   struct vnode* old_dev = NULL;
   if (namei_simple_kernel("/dev", NSM_FOLLOW_NOEMULROOT, &old_dev) != 0) old_dev = NULL;
@@ -647,7 +676,7 @@ static void bakefs_boot_mount_root(void) {
   args.image = image->data;
   args.length = image->length;
   int error = bakefs_boot_mount(BAKEFS_VFSNAME, "/", MNT_RDONLY, &args, sizeof(args));
-  const long us_mount = bakefs_boot_lap(&clock);
+  const long us_mount = bakefs_boot_lap(clock);
   if (error != 0) {
     printf(
         "bakefs: *** THE LINKED-IN IMAGE (%zu bytes at %p) DID NOT MOUNT AT / (error %d): "
@@ -655,7 +684,7 @@ static void bakefs_boot_mount_root(void) {
         length, image->data, error);
     if (old_dev != NULL) vrele(old_dev);
     vrele(old_root);
-    bakefs_boot_more(&clock, images, true);
+    bakefs_boot_more(clock, images, true);
     return;
   }
   bakefs_boot_root_mounted = 1;
@@ -681,25 +710,37 @@ static void bakefs_boot_mount_root(void) {
     }
   }
   vrele(old_root);
-  const long us_probe = bakefs_boot_lap(&clock) + us_images;
+  const long us_probe = bakefs_boot_lap(clock) + us_images;
   printf("bakefs: mounted the linked-in image (%zu bytes) at / (read-only%s)\n", length,
          want_union ? ", union" : ", alone");
   const unsigned added = want_union ? 0 : bakefs_boot_mount_dirs(root, images);
-  const long us_dirs = bakefs_boot_lap(&clock);
+  const long us_dirs = bakefs_boot_lap(clock);
 
   if (bakefs_boot_is_dir(root, "dev") && old_dev != NULL) bakefs_boot_dev(old_dev);
   if (old_dev != NULL) vrele(old_dev);
-  const long us_dev = bakefs_boot_lap(&clock);
+  const long us_dev = bakefs_boot_lap(clock);
   bakefs_boot_tmpfs(fs, root, added);
-  const long us_tmpfs = bakefs_boot_lap(&clock);
+  const long us_tmpfs = bakefs_boot_lap(clock);
   bakefs_boot_keep_config(fs, "");
   vrele(root);
   printf(
       "bakefs: boot hook %ld us (root record %ld, mount %ld, mount points %ld, /dev %ld, "
       "tmpfs %ld)\n",
-      (long)((bakefs_boot_now() - clock.start) / 1000), us_probe, us_mount, us_dirs, us_dev,
+      (long)((bakefs_boot_now() - clock->start) / 1000), us_probe, us_mount, us_dirs, us_dev,
       us_tmpfs);
-  bakefs_boot_more(&clock, images, want_union);
+  bakefs_boot_more(clock, images, want_union);
+}
+
+static void bakefs_boot_mount_root(void) {
+  struct bakefs_boot_clock clock;
+  bakefs_boot_clock_start(&clock);
+  const unsigned images = bakefs_boot_images();
+  bakefs_boot_mount_all(&clock, images);
+  if (bakefs_boot_image_table != NULL) {
+    kmem_free(bakefs_boot_image_table, bakefs_boot_image_count * sizeof(*bakefs_boot_image_table));
+  }
+  bakefs_boot_image_table = NULL;
+  bakefs_boot_image_count = 0;
 }
 
 RUMP_COMPONENT(RUMP_COMPONENT_POSTINIT) {

@@ -20,8 +20,12 @@
  * /dev, /tmp and /etc (what a union with its root used to show) can be mounted there. They
  * are read-only, owned by root, dated like the image, and have the inode numbers after the
  * image's last; they exist only in this mount, never in the image. */
-#define BAKEFS_MAX_MOUNT_DIRS 8 /* /dev, /tmp, /etc and the --mount-at paths of other images */
-#define BAKEFS_MOUNT_DIR_NAME_MAX 15
+/* How many: /dev, /tmp, /etc and a top-level --mount-at name for up to 29 other images (a
+ * linked-in image beyond that, or deeper, needs its mount point in the image at `/`:
+ * mkimage --mount-point). 272 bytes each, in every mount. */
+#define BAKEFS_MAX_MOUNT_DIRS 32
+#define BAKEFS_MOUNT_DIR_NAME_MAX \
+  255 /* the longest name mkimage writes (format.h kMaxNameLength) */
 struct bakefs_mount_dir {
   char bd_name[BAKEFS_MOUNT_DIR_NAME_MAX + 1];
   size_t bd_length;
@@ -63,7 +67,7 @@ struct bakefs_node {
   struct vnode* bn_vp;
   struct bakefs_attr bn_attr;
   struct bakefs_file bn_file; /* a regular file's handle for reads (bakefs_open) */
-  struct lockf* bn_lockf; /* advisory locks */
+  struct lockf* bn_lockf;     /* advisory locks */
 };
 
 #define VFSTOBAKEFS(mp) ((struct bakefs_mount*)(mp)->mnt_data)

@@ -20,12 +20,12 @@ toolchain=$(cd "$4" && pwd)
 zstd=$(cd "$5" && pwd)
 here=$src/tests/rumprun
 rumpmake=$rr/obj-amd64-hw/rumptools/rumpmake
-qemu=${QEMU:-qemu-system-x86_64}
 for need in "$rumpmake" "$toolchain/bin/rumprun-bake" \
   "$toolchain/share/rumprun/rumprunfs_base/etc/pwd.db"; do
   [ -e "$need" ] || { echo "SKIP: no $need"; exit 77; }
 done
-command -v "$qemu" > /dev/null 2>&1 || { echo "SKIP: no $qemu (apt-get install qemu-system-x86)"; exit 77; }
+. "$here/boot_lib.sh"
+rr_need_qemu
 work=$(mktemp -d "${TMPDIR:-/tmp}/base-etc-boot.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -52,25 +52,9 @@ grep -q -- "--base-etc $toolchain/share/rumprun/rumprunfs_base/etc" make.log ||
 grep -q -- '-m "remove -lrumprunfs_base"' make.log ||
   { echo "FAIL: the bake keeps -lrumprunfs_base"; exit 1; }
 
-# The serial console goes to a file; the guest idles after halting, so qemu is stopped once
-# main() has returned (or the boot panicked).
-"$qemu" -net none -m 128 -vga none -display none -no-reboot -serial file:console.log \
-  -kernel boot.bin &
-pid=$!
-for _ in $(seq 300); do
-  grep -q '=== main() of\|PANIC\|panic' console.log 2>/dev/null && break
-  sleep 1
-done
-kill "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
-tr -d '\r' < console.log > out.log
-grep '^bakefs:\|PANIC\|panic' out.log || true
-sed -n '/=== calling/,/=== main() of/p' out.log
+rr_qemu boot.bin
+rr_wait 300
 
-fail=0
-expect() {
-  grep -qxF -- "$1" out.log || { echo "MISSING: $1"; fail=1; }
-}
 expect "getpwnam(root): uid=0 gid=0 gecos='Charlie &' dir=/ shell=/thereisnoshell"
 expect "getpwnam(daemon): uid=1 gid=1 gecos='The devil himself' dir=/ shell=/thereisnoshell"
 expect "getpwnam(nosuchuser): not found"
@@ -83,6 +67,4 @@ expect "/app/hello.txt: from the app image"
 expect "/app: bakefs, read-only"
 expect "create /etc/new: Read-only file system"
 expect "DONE"
-if grep -q 'PANIC\|panic' out.log; then echo "FAIL: the unikernel panicked"; fail=1; fi
-[ "$fail" -eq 0 ] && echo "base_etc_boot: rumprun's base /etc from the image, the image's own files win, the second image at /app"
-exit "$fail"
+rr_finish "base_etc_boot: rumprun's base /etc from the image, the image's own files win, the second image at /app"

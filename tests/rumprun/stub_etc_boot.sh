@@ -3,7 +3,8 @@
 # KVM needed). Builds two images, the stub alone and the stub under a source with its own
 # master.passwd, takes their /etc out with `bakefs extract`, cooks both into a unikernel that
 # copies each over rumprun's /etc and looks users, groups, services, protocols and hosts up,
-# and checks what it prints. (bakefs cannot be mounted inside rumprun yet, hence the copy.)
+# and checks what it prints. (A stock rumprun without the component: the files are copied, not
+# mounted; blk_boot.sh mounts a bakefs disk.)
 #
 # Usage: RUMPRUN=<rumprun install prefix, with bin/> tests/rumprun/stub_etc_boot.sh BUILD_DIR
 # SPDX-License-Identifier: BSD-2-Clause
@@ -12,6 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:?usage: RUMPRUN=... $0 BUILD_DIR}" && pwd)
 : "${RUMPRUN:?set RUMPRUN to the rumprun install prefix (the directory holding bin/rumprun-bake)}"
 PATH="$RUMPRUN/bin:$PATH"
+. "$here/boot_lib.sh"
+rr_need_qemu
 work=$(mktemp -d "${TMPDIR:-/tmp}/stub-etc-boot.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -30,24 +33,9 @@ x86_64-rumprun-netbsd-cookfs -s 1 etcfs.o fs/stub fs/user
 x86_64-rumprun-netbsd-gcc -O2 -o boot "$here/stub_etc_boot.c" etcfs.o
 rumprun-bake hw_virtio boot.bin boot >/dev/null
 
-# The serial console is used when there is no VGA; the guest idles after halting, so stop
-# qemu once main() has returned.
-qemu-system-x86_64 -net none -m 128 -vga none -display none -serial file:console.log \
-  -kernel boot.bin -append '{,, "cmdline": "boot.bin",, },,' &
-qemu=$!
-for _ in $(seq 600); do
-  grep -q '=== main() of' console.log 2>/dev/null && break
-  sleep 1
-done
-kill "$qemu" 2>/dev/null || true
-wait "$qemu" 2>/dev/null || true
-tr -d '\r' <console.log >out.log
-sed -n '/=== calling/,/=== main() of/p' out.log
+rr_qemu boot.bin -append '{,, "cmdline": "boot.bin",, },,'
+rr_wait 600
 
-fail=0
-expect() {
-  grep -qxF -- "$1" out.log || { echo "MISSING: $1"; fail=1; }
-}
 expect "getpwnam(app): app uid=1000 gid=1000 gecos='Application' dir=/ shell=/sbin/nologin change=0 expire=0"
 expect "getpwuid(32767): nobody uid=32767 gid=39 gecos='Unprivileged user' dir=/nonexistent shell=/sbin/nologin change=0 expire=0"
 expect "getpwent: root(0) daemon(1) app(1000) nobody(32767)"
@@ -57,5 +45,4 @@ expect "getservbyname(https/tcp): 443"
 expect "getprotobyname(udp): 17"
 expect "getaddrinfo(localhost, http): ok port 80"
 expect "DONE"
-[ "$fail" -eq 0 ] && echo "stub_etc_boot: all lookups as expected"
-exit "$fail"
+rr_finish "stub_etc_boot: all lookups as expected"
