@@ -22,7 +22,7 @@
  * image's last; they exist only in this mount, never in the image. */
 /* How many: /dev, /tmp, /etc and a top-level --mount-at name for up to 29 other images (a
  * linked-in image beyond that, or deeper, needs its mount point in the image at `/`:
- * mkimage --mount-point). 272 bytes each, in every mount. */
+ * mkimage --mount-point). 272 bytes each, allocated with the first one. */
 #define BAKEFS_MAX_MOUNT_DIRS 32
 #define BAKEFS_MOUNT_DIR_NAME_MAX \
   255 /* the longest name mkimage writes (format.h kMaxNameLength) */
@@ -47,7 +47,9 @@ struct bakefs_mount {
   struct bakefs_fsstat bm_stat;
   struct mount* bm_mp;
   unsigned bm_mount_dirs; /* how many of bm_mount_dir are in use */
-  struct bakefs_mount_dir bm_mount_dir[BAKEFS_MAX_MOUNT_DIRS];
+  /* NULL until the boot code adds the first (most mounts have none), then
+   * BAKEFS_MAX_MOUNT_DIRS of them (kmem_zalloc) */
+  struct bakefs_mount_dir* bm_mount_dir;
   /* The first name of each directory handed to the kernel (bakefs_names.c). */
   kmutex_t bm_names_lock;
   struct bakefs_name_slot* bm_names;

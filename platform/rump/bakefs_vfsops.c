@@ -167,6 +167,9 @@ static void bakefs_free_mount(struct bakefs_mount* bmp) {
     }
     bakefs_close_device(bmp->bm_devvp);
   }
+  if (bmp->bm_mount_dir != NULL) {
+    kmem_free(bmp->bm_mount_dir, BAKEFS_MAX_MOUNT_DIRS * sizeof(*bmp->bm_mount_dir));
+  }
   bakefs_rump_names_fini(bmp);
   kmem_free(bmp, sizeof(*bmp));
 }
@@ -433,6 +436,10 @@ int bakefs_rump_add_mount_dir(struct mount* mp, const char* name, uint32_t mode)
   if (bakefs_lookup(bmp->bm_fs, BAKEFS_ROOT_INO, name, length, &ino) == BAKEFS_OK) return EEXIST;
   for (unsigned i = 0; i < bmp->bm_mount_dirs; ++i) {
     if (strcmp(bmp->bm_mount_dir[i].bd_name, name) == 0) return EEXIST;
+  }
+  if (bmp->bm_mount_dir == NULL) {
+    bmp->bm_mount_dir =
+        kmem_zalloc(BAKEFS_MAX_MOUNT_DIRS * sizeof(*bmp->bm_mount_dir), KM_SLEEP);
   }
   struct bakefs_mount_dir* d = &bmp->bm_mount_dir[bmp->bm_mount_dirs];
   memcpy(d->bd_name, name, length + 1);
