@@ -3,8 +3,11 @@
 #include "writer/placement.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <exception>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include "writer/classify.h"
@@ -183,25 +186,51 @@ std::pair<Fingerprint, Kind> tail_print(const Inode& n, uint32_t block_size) {
 }
 
 // The files with a tail chained by similarity within each kind; the others first.
+// The fingerprints and kinds of files' tails, read by `threads` threads: each result has its
+// slot, so the thread count changes nothing. The first file (in order) that fails throws.
+std::vector<std::pair<Fingerprint, Kind>> tail_prints(const Numbering& num,
+                                                      const std::vector<size_t>& files,
+                                                      uint32_t block_size, unsigned threads) {
+  std::vector<std::pair<Fingerprint, Kind>> prints(files.size());
+  std::vector<std::exception_ptr> errors(files.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < files.size();) {
+      try {
+        prints[k] = tail_print(*num.inodes[files[k]], block_size);
+      } catch (...) {
+        errors[k] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return prints;
+}
+
+// The files with a tail chained by similarity within each kind; the others first.
 std::vector<size_t> by_similarity(const Numbering& num, const std::vector<size_t>& names,
                                   const Options& options) {
   const uint32_t block_size = 1u << options.block_log;
-  std::vector<size_t> order;
-  std::vector<size_t> groups[kKinds];
-  std::vector<Fingerprint> prints[kKinds];
+  std::vector<size_t> order, tails;
   for (size_t i : names) {
-    const Inode& n = *num.inodes[i];
-    if (n.size % block_size == 0) {
-      order.push_back(i);
-      continue;
-    }
-    auto [print, kind] = tail_print(n, block_size);
-    const size_t group = options.fragments_by_kind ? static_cast<size_t>(kind) : 0;
-    groups[group].push_back(i);
-    prints[group].push_back(print);
+    (num.inodes[i]->size % block_size == 0 ? order : tails).push_back(i);
+  }
+  const auto prints = tail_prints(num, tails, block_size, options.threads);
+  std::vector<size_t> groups[kKinds];
+  std::vector<Fingerprint> group_prints[kKinds];
+  for (size_t k = 0; k < tails.size(); ++k) {
+    const size_t group = options.fragments_by_kind ? static_cast<size_t>(prints[k].second) : 0;
+    groups[group].push_back(tails[k]);
+    group_prints[group].push_back(prints[k].first);
   }
   for (size_t g = 0; g < kKinds; ++g) {
-    for (uint32_t p : chain(prints[g])) order.push_back(groups[g][p]);
+    for (uint32_t p : chain(std::move(group_prints[g]))) order.push_back(groups[g][p]);
   }
   return order;
 }
