@@ -3,8 +3,9 @@
 // no filter), then with each lever alone, then with all (mkimage's default), then with the
 // dictionary for full blocks too (not a default), and prints the
 // image bytes, the ratio to the 1.0 layout, the blocks filtered and the build's CPU seconds.
-// --placements: the 1.0 layout, then all levers with each placement of files' data
-// (Options::placement: by names, by extension, by similarity) instead.
+// --placements: the 1.0 layout, then all levers as mkimage sets them for the block size (zstd
+// tuned only up to 256 KiB, as without --optimize size) with each placement of files' data
+// (Options::placement: by names, the 1.1 layout; by extension; by similarity, the default).
 // --only NAME,NAME... builds only those variants (the first is what the ratios are to).
 // --keep DIR keeps the images (base.img, all.img, ...) for bakefs-readall.
 // SPDX-License-Identifier: BSD-2-Clause
@@ -73,15 +74,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::vector<Variant> levers = {
-      {"base", false, false, false, false},   {"tuned", true, false, false, false},
-      {"by_kind", false, true, false, false}, {"x86", false, false, true, false},
-      {"all", true, true, true, false},       {"all+full_dictionary", true, true, true, true},
+      {"base", false, false, false, false},
+      {"tuned", true, false, false, false},
+      {"by_kind", false, true, false, false},
+      {"x86", false, false, true, false},
+      {"all", true, true, true, false, Placement::kSimilarity},
+      {"all+full_dictionary", true, true, true, true, Placement::kSimilarity},
   };
   const std::vector<Variant> orders = {
       {"base", false, false, false, false},
-      {"all", true, true, true, false},
-      {"all+extension", true, true, true, false, Placement::kExtension},
-      {"all+similarity", true, true, true, false, Placement::kSimilarity},
+      {"names", true, true, true, false},
+      {"extension", true, true, true, false, Placement::kExtension},
+      {"similarity", true, true, true, false, Placement::kSimilarity},
   };
   const std::vector<Variant>& variants = placements ? orders : levers;
   const std::string dir = keep.empty() ? std::string("/tmp") : keep;
@@ -96,7 +100,7 @@ int main(int argc, char** argv) {
     o.block_log = *log;
     o.level = level;
     o.threads = threads;
-    o.tuned_parameters = v.tuned;
+    o.tuned_parameters = v.tuned && (!placements || *log <= 18);  // mkimage_main.cpp's rule
     o.fragments_by_kind = v.by_kind;
     o.x86_filter = v.x86;
     o.dictionary_for_full_blocks = v.full_dictionary;
