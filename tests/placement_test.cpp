@@ -105,6 +105,25 @@ TEST(Placement, AlikeTailsShareFragmentBlocksAndTheImageShrinks) {
   }
 }
 
+TEST(Placement, NamesGroupsFilesThatShareANameExtensionSortsBySuffix) {
+  TempDir dir;
+  make_dir(dir / "src");
+  make_dir(dir / "src/a");
+  make_dir(dir / "src/b");
+  for (const char* path : {"a/copyright", "a/x.h", "a/y.c", "b/copyright", "b/z.h", "top.c"}) {
+    write_file(dir / "src" + "/" + path, random_bytes(100, 1) + path);
+  }
+  build::Tree tree = build::scan_directory(dir / "src");
+  build::Options options;
+  options.placement = Placement::kNames;
+  // Breadth first: top.c, then a's files, then b's; b/copyright joins a/copyright.
+  EXPECT_EQ(names_in_order(tree, options),
+            (std::vector<std::string>{"top.c", "copyright", "copyright", "x.h", "y.c", "z.h"}));
+  options.placement = Placement::kExtension;
+  EXPECT_EQ(names_in_order(tree, options),
+            (std::vector<std::string>{"copyright", "copyright", "top.c", "y.c", "x.h", "z.h"}));
+}
+
 TEST(Placement, EveryFileOnceDataFirstFirstFilesWithoutTailBeforeTheRest) {
   TempDir dir;
   make_families(dir / "src");
