@@ -10,21 +10,12 @@
 #   (RUMPRUN_CHECKOUT: where build-rr.sh ran; its obj-amd64-hw/rumptools/rumpmake is used)
 # SPDX-License-Identifier: BSD-2-Clause
 set -eu
-for dir in "$3" "$4" "$5"; do
-  [ -d "$dir" ] || { echo "SKIP: no $dir (a rumprun build, its toolchain, a zstd source tree)"; exit 77; }
-done
-src=$(cd "$1" && pwd)
-build=$(cd "$2" && pwd)
-rr=$(cd "$3" && pwd)
-toolchain=$(cd "$4" && pwd)
-zstd=$(cd "$5" && pwd)
-here=$src/tests/rumprun
-rumpmake=$rr/obj-amd64-hw/rumptools/rumpmake
+. "$(dirname "$0")/boot_lib.sh"
+rr_args "$@"
 for need in "$rumpmake" "$toolchain/bin/rumprun-bake" \
   "$toolchain/share/rumprun/rumprunfs_base/etc/pwd.db"; do
   [ -e "$need" ] || { echo "SKIP: no $need"; exit 77; }
 done
-. "$here/boot_lib.sh"
 rr_need_qemu
 work=$(mktemp -d "${TMPDIR:-/tmp}/base-etc-boot.XXXXXX")
 trap 'rm -rf "$work"' EXIT

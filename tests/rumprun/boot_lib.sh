@@ -5,6 +5,7 @@
 # the log.
 #
 #   . tests/rumprun/boot_lib.sh
+#   rr_args "$@"                        # (base_etc_boot.sh, blk_boot.sh) the shared arguments
 #   rr_need_qemu                        # exit 77 (skipped) without qemu
 #   rr_qemu boot.bin [QEMU ARGS...]     # start qemu in the background (rr_pid)
 #   rr_wait [SECONDS]                   # until main() returned, a panic or a halt; out.log
@@ -18,6 +19,24 @@
 # SPDX-License-Identifier: BSD-2-Clause
 
 rr_qemu_prog=${QEMU:-qemu-system-x86_64}
+
+# The arguments of the tests that build with a rumprun checkout (base_etc_boot.sh,
+# blk_boot.sh): BAKEFS_SRC BUILD_DIR RUMPRUN_CHECKOUT RUMPRUN_TOOLCHAIN ZSTD_SRC. Skips
+# (exit 77) when a directory is missing; sets src, build, rr, toolchain, zstd and rumpmake
+# (the checkout's obj-amd64-hw/rumptools/rumpmake), and here (tests/rumprun).
+rr_args() {
+  for dir in "$3" "$4" "$5"; do
+    [ -d "$dir" ] ||
+      { echo "SKIP: no $dir (a rumprun build, its toolchain, a zstd source tree)"; exit 77; }
+  done
+  src=$(cd "$1" && pwd)
+  build=$(cd "$2" && pwd)
+  rr=$(cd "$3" && pwd)
+  toolchain=$(cd "$4" && pwd)
+  zstd=$(cd "$5" && pwd)
+  here=$src/tests/rumprun
+  rumpmake=$rr/obj-amd64-hw/rumptools/rumpmake
+}
 rr_fail=0
 rr_pid=
 rr_boot_start=
