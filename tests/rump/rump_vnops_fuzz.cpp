@@ -7,9 +7,11 @@
 // symlink read. The rump kernel must never panic or hang (the time bound), and what it
 // answers must agree with the core: the same mount outcome, the same names and inode numbers,
 // the same types, sizes and link counts, the same bytes, the same link targets, and an error
-// (never data) wherever the core gives one.
+// (never data) wherever the core gives one. With --device each image is written to a file that
+// the rump kernel has as a block device (etfs) and mounted from there (BAKEFS_RUMP_ARGS_DEVICE):
+// the core then reads it through the kernel's buffer cache.
 //
-// Usage: rump_vnops_fuzz [--mutations N] [--seed S] [--mutation M] [--seconds T] PATH...
+// Usage: rump_vnops_fuzz [--device] [--mutations N] [--seed S] [--mutation M] [--seconds T] PATH...
 //   PATH: image files or directories of them. N mutations per input (default 16); S varies
 //   them; --mutation M runs only mutation M of each input (0 is the input itself) to
 //   reproduce a finding. Prints RUMP VNOPS FUZZ OK when nothing disagreed.
@@ -265,6 +267,10 @@ void walk(bakefs_fs* fs) {
   }
 }
 
+// --device: the file behind the block device kDevice, rewritten for each image.
+std::string device_file;
+constexpr const char* kDevice = "/dev/fuzzimg";
+
 void run(const std::vector<uint8_t>& bytes) {
   ++stats.images;
   bakefs_fs* fs = nullptr;
@@ -274,6 +280,19 @@ void run(const std::vector<uint8_t>& bytes) {
   args.image = bytes.data();
   args.length = bytes.size();
   args.cache_bytes = 3 * 4096;  // small: the walk takes the cache's miss paths too
+  if (!device_file.empty()) {
+    // The device's size is taken when it is registered: a new registration for each image.
+    rump_pub_etfs_remove(kDevice);
+    FILE* f = std::fopen(device_file.c_str(), "wb");
+    if (f == nullptr || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() ||
+        std::fclose(f) != 0 || rump_pub_etfs_register(kDevice, device_file.c_str(), RUMP_ETFS_BLK) != 0) {
+      std::fprintf(stderr, "rump_vnops_fuzz: the device file %s: %s\n", device_file.c_str(), std::strerror(errno));
+      std::exit(2);
+    }
+    args.version = BAKEFS_RUMP_ARGS_DEVICE;
+    args.image = kDevice;
+    args.length = 0;
+  }
   const bool rump_ok = rump_sys_mount("bakefs", "/mnt", RUMP_MNT_RDONLY, &args, sizeof(args)) == 0;
   if (core_ok != rump_ok) disagree(rump_ok ? "the rump kernel mounts what the core refuses" : "the rump kernel refuses what the core mounts", "/mnt");
   if (!core_ok) ++stats.refused;
@@ -323,11 +342,17 @@ int main(int argc, char** argv) {
   std::vector<std::string> inputs;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if ((a == "--mutations" || a == "--seed" || a == "--mutation" || a == "--seconds") && i + 1 < argc) {
+    if (a == "--device") {
+      char name[] = "/tmp/rump_vnops_fuzz.XXXXXX";
+      const int fd = mkstemp(name);
+      if (fd < 0) return 2;
+      close(fd);
+      device_file = name;
+    } else if ((a == "--mutations" || a == "--seed" || a == "--mutation" || a == "--seconds") && i + 1 < argc) {
       const uint64_t v = std::strtoull(argv[++i], nullptr, 0);
       (a == "--mutations" ? mutations : a == "--seed" ? seed : a == "--mutation" ? only : seconds) = v;
     } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "usage: rump_vnops_fuzz [--mutations N] [--seed S] [--mutation M] [--seconds T] PATH...\n");
+      std::fprintf(stderr, "usage: rump_vnops_fuzz [--device] [--mutations N] [--seed S] [--mutation M] [--seconds T] PATH...\n");
       return 2;
     } else {
       add_inputs(a, inputs);
@@ -363,6 +388,7 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(stats.bytes),
               static_cast<unsigned long long>(stats.disagreements),
               static_cast<long long>(std::time(nullptr) - start));
+  if (!device_file.empty()) unlink(device_file.c_str());
   std::printf(stats.disagreements == 0 ? "RUMP VNOPS FUZZ OK\n" : "RUMP VNOPS FUZZ FAILED\n");
   return stats.disagreements == 0 ? 0 : 1;
 }
