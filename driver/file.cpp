@@ -123,8 +123,7 @@ Result<BlockInfo> bakefs_fs::placed_block(const Placement& where) {
 }
 
 Status bakefs_fs::decompress(const BlockInfo& block, const uint8_t* stored, uint8_t* dst) {
-  BAKEFS_CHECK(
-      decompressors_.decompress(platform, dst, block.raw_size, stored, block.stored_size));
+  BAKEFS_CHECK(decompressors_.decompress(platform, dst, block.raw_size, stored, block.stored_size));
   if (block.x86) x86_filter::decode(dst, block.raw_size);
   return {};
 }

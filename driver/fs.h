@@ -248,7 +248,7 @@ struct bakefs_fs {
   const uint8_t* meta_ = nullptr;
   const uint8_t* sums_ = nullptr;
   bakefs_source source_ = {};
-  uint8_t* meta_copy_ = nullptr;  // geo.meta.size + geo.checksums.size bytes
+  uint8_t* meta_copy_ = nullptr;             // geo.meta.size + geo.checksums.size bytes
   std::atomic<uint32_t>* loaded_ = nullptr;  // a bit per unit, (unit_count + 31) / 32 words
   void* load_lock_ = nullptr;                // held while a unit is read into meta_copy_
 

@@ -22,8 +22,8 @@ Status bakefs_fs::load_unit(uint32_t unit) {
   if (unit_loaded(unit)) return {};  // another caller read it meanwhile
   const uint64_t start = static_cast<uint64_t>(unit) << geo.unit_log;
   const uint64_t length = min_of<uint64_t>(uint64_t{1} << geo.unit_log, geo.meta.size - start);
-  BAKEFS_CHECK(read_source(geo.meta.offset + start, meta_copy_ + start,
-                           static_cast<size_t>(length), "metadata unit", unit));
+  BAKEFS_CHECK(read_source(geo.meta.offset + start, meta_copy_ + start, static_cast<size_t>(length),
+                           "metadata unit", unit));
   // Read once: bytes that fail their checksum stay failing, as damage in memory does, and bytes
   // that passed never change under a caller that holds a pointer to them.
   loaded_[unit / 32].fetch_or(1u << (unit % 32), std::memory_order_release);

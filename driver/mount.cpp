@@ -42,8 +42,7 @@ Status bad(Superblock& out, Error error, const char* why, uint32_t value = 0) {
 // The one check of a superblock: mount's and bakefs_probe's (the host tools'). O(1): the header
 // and the extents, nothing behind them. head holds the first head_length bytes of an image
 // that has `length` bytes available (the same, in memory; a source's size).
-Status check_superblock(const uint8_t* head, size_t head_length, uint64_t length,
-                        Superblock& out) {
+Status check_superblock(const uint8_t* head, size_t head_length, uint64_t length, Superblock& out) {
   const uint8_t* image = head;
   out.magic = head_length >= sizeof(fmt::kMagic) &&
               compare_bytes(image, fmt::kMagic, sizeof(fmt::kMagic)) == 0;
@@ -330,8 +329,7 @@ extern "C" int bakefs_mount_source(const bakefs_source* source, const bakefs_pla
   }
   const Platform p(*platform);
   uint8_t head[fmt::kSuperblockSize];
-  const size_t head_length =
-      static_cast<size_t>(min_of<uint64_t>(sizeof(head), source->size));
+  const size_t head_length = static_cast<size_t>(min_of<uint64_t>(sizeof(head), source->size));
   if (head_length != 0 && source->read(source->ctx, 0, head, head_length) != 0) {
     p.log(0, "bakefs: cannot read the superblock");
     return BAKEFS_EIO;

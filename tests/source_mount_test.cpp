@@ -137,14 +137,14 @@ class SourceMountTest : public ::testing::Test {
 TEST_F(SourceMountTest, TheSameTreeAsTheImageInPlace) {
   MemorySource storage(image_);
   const bakefs_source source = storage.source();
-  for (uint32_t flags : {0u, unsigned{BAKEFS_MOUNT_NO_VERIFY}, unsigned{BAKEFS_MOUNT_NO_PAGE_CACHE}}) {
+  for (uint32_t flags :
+       {0u, unsigned{BAKEFS_MOUNT_NO_VERIFY}, unsigned{BAKEFS_MOUNT_NO_PAGE_CACHE}}) {
     bakefs_mount_options options{};
     options.flags = flags;
     options.cache_bytes = 3 * 4096;  // misses all the time
     FileSystem from_source, in_place;
     ASSERT_EQ(from_source.mount_source(source, posix::platform(), &options), BAKEFS_OK);
-    ASSERT_EQ(in_place.mount(image_.data(), image_.size(), posix::platform(), &options),
-              BAKEFS_OK);
+    ASSERT_EQ(in_place.mount(image_.data(), image_.size(), posix::platform(), &options), BAKEFS_OK);
     expect_same_tree(dir_.path() + "/src", from_source);
     EXPECT_EQ(everything(from_source), everything(in_place)) << "flags " << flags;
     std::vector<std::string> problems;
@@ -334,8 +334,8 @@ TEST_F(SourceMountTest, StorageShorterThanTheImageIsRefused) {
   FileSystem fs;
   ASSERT_EQ(fs.mount_source(source_full, posix::platform()), BAKEFS_OK);
   fs.reset();
-  for (uint64_t size : {uint64_t{0}, uint64_t{100}, uint64_t{fmt::kSuperblockSize},
-                        uint64_t{image_.size() - 1}}) {
+  for (uint64_t size :
+       {uint64_t{0}, uint64_t{100}, uint64_t{fmt::kSuperblockSize}, uint64_t{image_.size() - 1}}) {
     storage.set_size(size);
     const bakefs_source source = storage.source();
     EXPECT_EQ(fs.mount_source(source, posix::platform()), BAKEFS_ECORRUPT) << size;

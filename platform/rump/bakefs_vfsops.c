@@ -178,7 +178,8 @@ static void bakefs_free_mount(struct bakefs_mount* bmp) {
  * kernel's buffer cache. The core asks for byte ranges (bakefs_source); they are bread(9) in
  * buffers of BAKEFS_DEVICE_CHUNK bytes at multiples of it, so that a range of the device is
  * always the same buffer, and copied out: metadata into the core's copy of it, stored blocks
- * into its block cache. The last buffer ends with the device's last sector. Nothing of the device is held between calls but what the buffer cache keeps. */
+ * into its block cache. The last buffer ends with the device's last sector. Nothing of the
+ * device is held between calls but what the buffer cache keeps. */
 #define BAKEFS_DEVICE_CHUNK MAXBSIZE
 static int bakefs_device_read(void* ctx, uint64_t offset, void* dst, size_t length) {
   struct bakefs_mount* bmp = ctx;
@@ -191,7 +192,8 @@ static int bakefs_device_read(void* ctx, uint64_t offset, void* dst, size_t leng
     const size_t in = (size_t)(offset - chunk);
     if (in >= bytes) return EIO;
     struct buf* bp;
-    /* whole sectors: a device whose size is none (a file under etfs) reads short at its end */
+    /* whole sectors: a device of no whole number of them (a file under etfs) reads short at
+     * its end, which b_resid says */
     int error = bread(bmp->bm_devvp, (daddr_t)(chunk / DEV_BSIZE), (int)roundup(bytes, DEV_BSIZE),
                       0, &bp);
     if (error != 0) return error; /* bread gave the buffer back */
@@ -209,8 +211,7 @@ static int bakefs_device_read(void* ctx, uint64_t offset, void* dst, size_t leng
 
 /* Opens block device `spec` for a mount at mp: a block device, not mounted already, one the
  * caller may mount (kauth), open for reading, its stale buffers flushed; and its size in bytes
- * (DIOCGMEDIASIZE). *devvp: referenced and open, closed with
- * bakefs_close_device. */
+ * (DIOCGMEDIASIZE). *devvp: referenced and open, closed with bakefs_close_device. */
 static int bakefs_open_device(const char* spec, struct mount* mp, struct vnode** devvp_out,
                               uint64_t* size) {
   struct vnode* devvp;

@@ -168,8 +168,7 @@ class Lockstep {
       bakefs_release(b_, spans, count);
     }
     if (s == BAKEFS_OK && da == length) {
-      require(got.size() == da && equal_bytes(got.data(), ra.data(), da),
-              "lockstep-spans-bytes");
+      require(got.size() == da && equal_bytes(got.data(), ra.data(), da), "lockstep-spans-bytes");
     }
     const void* p = nullptr;
     size_t n = 0;
